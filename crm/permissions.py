@@ -1,0 +1,66 @@
+"""What each role may do, and the look-ups that travel with the permission check.
+
+A user's rights live on ``Municipality`` rows (django-guardian), granted to the group of each
+(operator, role) the user is a member of. "Not your municipality" answers 404 exactly like
+"does not exist"; "your municipality, not your right" answers 403.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404
+
+from crm.models import Membership, Municipality
+
+# Held by every role in the operator's municipalities: it is what "your municipality" means.
+MEMBER = "view_municipality_data"
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Membership.Role.CONSULTANT: frozenset({MEMBER, "view_records", "change_records"}),
+    Membership.Role.MANAGER: frozenset(
+        {MEMBER, "view_records", "change_records", "reveal_cpr", "manage_contracts"}
+    ),
+    Membership.Role.TRIAGE: frozenset(
+        {MEMBER, "view_records", "change_records", "triage_referrals"}
+    ),
+    Membership.Role.VIEWER: frozenset({MEMBER}),
+}
+
+
+def has_municipality_perm(user, perm: str, municipality: Municipality) -> bool:
+    return user.is_authenticated and user.has_perm(f"crm.{perm}", municipality)
+
+
+def check_municipality_perm(user, perm: str, municipality: Municipality) -> None:
+    """404 outside the user's municipalities, 403 inside them without ``perm``."""
+    if not has_municipality_perm(user, MEMBER, municipality):
+        raise Http404
+    if not has_municipality_perm(user, perm, municipality):
+        raise PermissionDenied
+
+
+def access_scoped(user, queryset: QuerySet, perm: str, **lookup) -> Model:
+    """Fetch one row of a ``ScopedQuerySet`` through the user's permissions."""
+    obj = queryset.visible_to(user, MEMBER).filter(**lookup).first()
+    if obj is None:
+        raise Http404
+    municipality = getattr(obj, queryset.municipality_field)
+    if not has_municipality_perm(user, perm, municipality):
+        raise PermissionDenied
+    return obj
+
+
+def access_municipality(user, perm: str, *, code: str) -> Municipality:
+    municipality = Municipality.objects.for_user(user, MEMBER).filter(code=code).first()
+    if municipality is None:
+        raise Http404
+    check_municipality_perm(user, perm, municipality)
+    return municipality
+
+
+def roles_of(user) -> set[str]:
+    """The roles the user holds in active operators (for navigation and landing pages)."""
+    if not user.is_authenticated:
+        return set()
+    return set(
+        Membership.objects.filter(user=user, operator__active=True).values_list("role", flat=True)
+    )

@@ -1,0 +1,45 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from crm.models import Membership, Municipality, Operator
+from crm.permissions import MEMBER, access_municipality, roles_of
+
+# The landing page a role sees first; a user with several roles gets the first in this order.
+LANDING_ORDER = [
+    Membership.Role.CONSULTANT,
+    Membership.Role.TRIAGE,
+    Membership.Role.MANAGER,
+    Membership.Role.VIEWER,
+]
+
+
+@login_required
+def home(request):
+    roles = roles_of(request.user)
+    role = next((r for r in LANDING_ORDER if r in roles), None)
+    memberships = (
+        Membership.objects.filter(user=request.user, operator__active=True)
+        .select_related("operator")
+    )
+    return render(request, "crm/home.html", {"role": role, "memberships": memberships})
+
+
+@login_required
+def municipality_list(request):
+    municipalities = (
+        Municipality.objects.for_user(request.user, MEMBER)
+        .select_related("region", "hub")
+        .order_by("name")
+    )
+    return render(request, "crm/municipality_list.html", {"municipalities": municipalities})
+
+
+@login_required
+def municipality_detail(request, code: str):
+    municipality = access_municipality(request.user, "view_records", code=code)
+    operators = Operator.objects.filter(municipalities=municipality, active=True)
+    return render(
+        request,
+        "crm/municipality_detail.html",
+        {"municipality": municipality, "operators": operators},
+    )

@@ -1,0 +1,106 @@
+"""Fixtures every test module reuses: reference data and the four kinds of user.
+
+``world`` gives, for the municipality Viborg (``world.home``):
+- ``world.consultant``: a consultant of Viborg's local service (has the right),
+- ``world.viewer``: a viewer of the same municipality without record rights (403),
+- ``world.outsider``: a consultant of Aarhus's local service (404),
+and anonymous is a fresh ``Client()``.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from crm.models import Membership, Municipality, Operator
+from crm.reference import load_reference_data
+from crm.services import do_add_membership, do_set_operator_municipalities
+from tests.factories import OperatorFactory, UserFactory
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def reference_data(db):
+    # Loaded again after a transactional test has flushed the tables.
+    if not Municipality.objects.exists():
+        load_reference_data()
+
+
+def make_member(operator: Operator, role: str, **fields):
+    user = UserFactory(**fields)
+    do_add_membership(user, operator, role)
+    return user
+
+
+@dataclass
+class World:
+    home: Municipality
+    other: Municipality
+    local: Operator
+    other_local: Operator
+    hub: Operator
+    consultant: object
+    manager: object
+    triage: object
+    viewer: object
+    outsider: object
+
+    def client_for(self, user) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+
+@pytest.fixture
+def world(reference_data) -> World:
+    home = Municipality.objects.get(code="791")  # Viborg
+    other = Municipality.objects.get(code="751")  # Aarhus
+    local = OperatorFactory(name="Viborgegnens Erhvervsråd")
+    do_set_operator_municipalities(local, [home])
+    other_local = OperatorFactory(name="Erhvervsservice Aarhus")
+    do_set_operator_municipalities(other_local, [other])
+    hub = Operator.objects.get(name="Erhvervshus Midtjylland")
+    return World(
+        home=home,
+        other=other,
+        local=local,
+        other_local=other_local,
+        hub=hub,
+        consultant=make_member(local, Membership.Role.CONSULTANT),
+        manager=make_member(local, Membership.Role.MANAGER),
+        triage=make_member(hub, Membership.Role.TRIAGE),
+        viewer=make_member(local, Membership.Role.VIEWER),
+        outsider=make_member(other_local, Membership.Role.CONSULTANT),
+    )
+
+
+def assert_four_users(world: World, url: str, *, allowed, no_right=None, method="get",
+                      data=None, ok=200, api=False):
+    """The standard access walk: the allowed user gets ``ok``; a user of the same
+    municipality without the right 403; a user of another municipality 404; anonymous a
+    redirect to the login page (pages) or 401 (API)."""
+    no_right = no_right or world.viewer
+
+    def call(user):
+        client = world.client_for(user)
+        kwargs = {"content_type": "application/json"} if api and data is not None else {}
+        return getattr(client, method)(url, data, **kwargs)
+
+    assert call(allowed).status_code == ok, url
+    assert call(no_right).status_code == 403, url
+    assert call(world.outsider).status_code == 404, url
+    anonymous = call(None)
+    if api:
+        assert anonymous.status_code == 401, url
+    else:
+        assert anonymous.status_code == 302, url
+        assert anonymous["Location"].startswith("/login/"), url
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
