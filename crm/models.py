@@ -175,6 +175,9 @@ class OperatorRoleGroup(models.Model):
             models.UniqueConstraint(fields=["operator", "role"], name="operator_role_group_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.operator} ({self.role})"
+
 
 class ScopedQuerySet(models.QuerySet):
     """Base for every model that carries a ``municipality``: the one scoping mechanism."""

@@ -70,18 +70,32 @@ def industry_codes() -> list[IndustryCode]:
     DB07, DB25 = IndustryCode.System.DB07, IndustryCode.System.DB25
     Level = IndustryCode.Level
     codes = [
-        IndustryCode(system=DB07, code=row["code"], level=Level.SECTION,
-                     name=row["name_da"] or row["name_en"])  # some Danish titles unverified
+        IndustryCode(
+            system=DB07,
+            code=row["code"],
+            level=Level.SECTION,
+            name=row["name_da"] or row["name_en"],
+        )  # some Danish titles unverified
         for row in read_rows("db07_sections.csv")
     ]
     codes += [
-        IndustryCode(system=DB07, code=row["code"], level=Level.DIVISION, name=row["name_da"],
-                     parent_code=row["section"])
+        IndustryCode(
+            system=DB07,
+            code=row["code"],
+            level=Level.DIVISION,
+            name=row["name_da"],
+            parent_code=row["section"],
+        )
         for row in read_rows("db07_main_groups.csv")
     ]
     codes += [
-        IndustryCode(system=DB25, code=row["code"], level=Level.DETAILED, name=row["title"],
-                     parent_code=row["division"])
+        IndustryCode(
+            system=DB25,
+            code=row["code"],
+            level=Level.DETAILED,
+            name=row["title"],
+            parent_code=row["division"],
+        )
         for row in read_rows("db25_full.csv")
     ]
     return codes

@@ -36,8 +36,11 @@ def sync_operator_permissions(operator: Operator) -> None:
         GroupObjectPermission.objects.filter(group=group).delete()
         for perm in perms:
             if municipalities:
-                assign_perm(f"crm.{perm}", group, Municipality.objects.filter(
-                    pk__in=[m.pk for m in municipalities]))
+                assign_perm(
+                    f"crm.{perm}",
+                    group,
+                    Municipality.objects.filter(pk__in=[m.pk for m in municipalities]),
+                )
 
 
 @transaction.atomic

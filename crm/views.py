@@ -17,10 +17,9 @@ LANDING_ORDER = [
 def home(request):
     roles = roles_of(request.user)
     role = next((r for r in LANDING_ORDER if r in roles), None)
-    memberships = (
-        Membership.objects.filter(user=request.user, operator__active=True)
-        .select_related("operator")
-    )
+    memberships = Membership.objects.filter(
+        user=request.user, operator__active=True
+    ).select_related("operator")
     return render(request, "crm/home.html", {"role": role, "memberships": memberships})
 
 

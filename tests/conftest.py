@@ -78,8 +78,9 @@ def world(reference_data) -> World:
     )
 
 
-def assert_four_users(world: World, url: str, *, allowed, no_right=None, method="get",
-                      data=None, ok=200, api=False):
+def assert_four_users(
+    world: World, url: str, *, allowed, no_right=None, method="get", data=None, ok=200, api=False
+):
     """The standard access walk: the allowed user gets ``ok``; a user of the same
     municipality without the right 403; a user of another municipality 404; anonymous a
     redirect to the login page (pages) or 401 (API)."""

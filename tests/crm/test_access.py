@@ -92,8 +92,12 @@ def test_deactivating_an_operator_removes_its_rights(world):
 
 @pytest.mark.parametrize(
     ("role", "landing"),
-    [("consultant", "consultant"), ("manager", "manager"), ("triage", "triage"),
-     ("viewer", "viewer")],
+    [
+        ("consultant", "consultant"),
+        ("manager", "manager"),
+        ("triage", "triage"),
+        ("viewer", "viewer"),
+    ],
 )
 def test_each_role_reaches_its_landing_page(world, role, landing):
     response = world.client_for(getattr(world, role)).get(reverse("home"))

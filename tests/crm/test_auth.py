@@ -69,12 +69,17 @@ def test_password_change(world):
     login(client, world.consultant.username, PASSWORD)
     response = client.post(
         reverse("password_change"),
-        {"old_password": PASSWORD, "new_password1": "en ny lang adgangskode 42",
-         "new_password2": "en ny lang adgangskode 42"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "en ny lang adgangskode 42",
+            "new_password2": "en ny lang adgangskode 42",
+        },
     )
 
     assert response["Location"] == reverse("password_change_done")
-    assert login(Client(), world.consultant.username, "en ny lang adgangskode 42").status_code == 302
+    assert (
+        login(Client(), world.consultant.username, "en ny lang adgangskode 42").status_code == 302
+    )
 
 
 def test_logout_ends_the_session(world):
