@@ -7,4 +7,4 @@ class CrmConfig(AppConfig):
     verbose_name = _("CRM")
 
     def ready(self):
-        from crm import middleware  # noqa: F401 - connects the login-time signal
+        from crm import checks, middleware  # noqa: F401 - registers the check and the signal

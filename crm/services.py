@@ -1,20 +1,47 @@
-"""Use cases that change tenancy: memberships and the municipalities an operator serves.
+"""Use cases of the core: tenancy (memberships, the municipalities an operator serves) and
+the records (companies, founders, sessions, consent, networks, projects, programmes).
 
-Every change re-syncs the guardian permissions of the operator's role groups, so it counts
+Every tenancy change re-syncs the guardian permissions of the operator's role groups, so it counts
 from the affected users' next request.
 """
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from guardian.models import GroupObjectPermission
 from guardian.shortcuts import assign_perm
 
-from crm.models import Membership, Municipality, Operator, OperatorRoleGroup
-from crm.permissions import ROLE_PERMISSIONS
+from crm import cpr
+from crm.models import (
+    Company,
+    Consent,
+    ContactPerson,
+    CprReveal,
+    DevelopmentProject,
+    Founder,
+    GuidanceSession,
+    Membership,
+    Municipality,
+    Network,
+    Operator,
+    OperatorRoleGroup,
+    ProgrammeEnrolment,
+)
+from crm.permissions import ROLE_PERMISSIONS, has_municipality_perm
 
 
 class DomainError(Exception):
     """A rule of the domain refused the change; the message is for the user."""
+
+
+class DuplicateRecord(DomainError):
+    """The company or founder is already registered; ``existing`` is that record."""
+
+    def __init__(self, message: str, existing):
+        super().__init__(message)
+        self.existing = existing
 
 
 def role_group(operator: Operator, role: str) -> Group:
@@ -76,3 +103,205 @@ def do_add_membership(user, operator: Operator, role: str) -> Membership:
 def do_remove_membership(membership: Membership) -> None:
     membership.user.groups.remove(role_group(membership.operator, membership.role))
     membership.delete()
+
+
+# --- Records -------------------------------------------------------------------------------
+
+
+def operators_of(user):
+    """The active operators the user works for."""
+    return Operator.objects.filter(memberships__user=user, active=True).distinct()
+
+
+def check_can_change(user, municipality: Municipality) -> None:
+    if not has_municipality_perm(user, "change_records", municipality):
+        raise DomainError(
+            _("Du må ikke registrere i %(municipality)s.") % {"municipality": municipality}
+        )
+
+
+@transaction.atomic
+def do_create_company(user, **fields) -> Company:
+    """Register a company. Refuses a CVR number that is already registered."""
+    check_can_change(user, fields["municipality"])
+    existing = Company.objects.filter(cvr=fields["cvr"]).first()
+    if existing:
+        raise DuplicateRecord(_("CVR-nummeret er allerede registreret."), existing)
+    company = Company(**fields)
+    company.full_clean()
+    company.save()
+    return company
+
+
+@transaction.atomic
+def do_update_company(user, company: Company, **fields) -> Company:
+    """Change a company; records who set the growth potential and when."""
+    check_can_change(user, fields.get("municipality", company.municipality))
+    if fields.get("growth_potential", company.growth_potential) != company.growth_potential:
+        company.growth_potential_set_by = user
+        company.growth_potential_set_at = timezone.now()
+    for name, value in fields.items():
+        setattr(company, name, value)
+    company.full_clean()
+    company.save()
+    return company
+
+
+@transaction.atomic
+def do_add_contact(user, company: Company, **fields) -> ContactPerson:
+    check_can_change(user, company.municipality)
+    contact = ContactPerson(company=company, **fields)
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+def find_founder_by_cpr(cpr_number: str) -> Founder | None:
+    return Founder.objects.filter(cpr_hash=cpr.lookup_hash(cpr.clean_cpr(cpr_number))).first()
+
+
+@transaction.atomic
+def do_create_founder(user, *, cpr_number: str, **fields) -> Founder:
+    """Register a founder before start. The CPR number is validated, stored encrypted and
+    found again through its keyed hash; birth date and sex are derived from it."""
+    check_can_change(user, fields["municipality"])
+    number = cpr.clean_cpr(cpr_number)
+    existing = find_founder_by_cpr(number)
+    if existing:
+        raise DuplicateRecord(
+            _("Iværksætteren med dette CPR-nummer er allerede registreret."), existing
+        )
+    founder = Founder(
+        cpr_encrypted=cpr.encrypt(number),
+        cpr_hash=cpr.lookup_hash(number),
+        birth_date=cpr.birth_date(number),
+        sex=cpr.sex(number),
+        **fields,
+    )
+    founder.full_clean()
+    founder.save()
+    return founder
+
+
+@transaction.atomic
+def do_update_founder(user, founder: Founder, **fields) -> Founder:
+    check_can_change(user, fields.get("municipality", founder.municipality))
+    for name, value in fields.items():
+        setattr(founder, name, value)
+    founder.full_clean()
+    founder.save()
+    return founder
+
+
+def do_reveal_cpr(user, founder: Founder) -> str:
+    """The full CPR number, for a user with the right; every reveal is logged."""
+    if not has_municipality_perm(user, "reveal_cpr", founder.municipality):
+        raise DomainError(_("Du må ikke se fulde CPR-numre."))
+    CprReveal.objects.create(user=user, founder=founder)
+    return cpr.decrypt(founder.cpr_encrypted)
+
+
+@transaction.atomic
+def do_link_founder_company(user, founder: Founder, company: Company, *, started_on) -> Founder:
+    """The founder started ``company``: both histories stay, linked."""
+    check_can_change(user, founder.municipality)
+    founder.company, founder.company_started_on = company, started_on
+    founder.save(update_fields=["company", "company_started_on"])
+    return founder
+
+
+def subject_fields(subject) -> dict:
+    return {"company": subject} if isinstance(subject, Company) else {"founder": subject}
+
+
+@transaction.atomic
+def do_log_session(user, subject, *, operator: Operator, consultants=(), **fields):
+    """Log a guidance session of a company or founder. The municipality is the subject's,
+    kept as it was on the day; the logging user is a consultant unless others are named."""
+    check_can_change(user, subject.municipality)
+    if not operators_of(user).filter(pk=operator.pk).exists():
+        raise DomainError(_("Du kan kun registrere vejledninger for din egen operatør."))
+    session = GuidanceSession(
+        **subject_fields(subject),
+        operator=operator,
+        municipality=subject.municipality,
+        created_by=user,
+        **fields,
+    )
+    session.full_clean()
+    session.save()
+    session.consultants.set(consultants or [user])
+    return session
+
+
+def last_themes(user, subject) -> list[str]:
+    """The themes of the user's latest session with this subject (to pre-fill the next)."""
+    latest = (
+        GuidanceSession.objects.filter(**subject_fields(subject), created_by=user)
+        .order_by("-date", "-pk")
+        .values_list("themes", flat=True)
+        .first()
+    )
+    return latest or []
+
+
+@transaction.atomic
+def do_record_consent(user, subject, *, given_on, scope: str, operators=()) -> Consent:
+    check_can_change(user, subject.municipality)
+    if scope == Consent.Scope.NAMED and not operators:
+        raise DomainError(_("Vælg de operatører, samtykket gives til."))
+    consent = Consent.objects.create(
+        **subject_fields(subject), given_on=given_on, scope=scope, recorded_by=user
+    )
+    if scope == Consent.Scope.NAMED:
+        consent.operators.set(operators)
+    return consent
+
+
+@transaction.atomic
+def do_withdraw_consent(user, consent: Consent, *, on) -> Consent:
+    check_can_change(user, (consent.company or consent.founder).municipality)
+    if consent.withdrawn_on:
+        raise DomainError(_("Samtykket er allerede tilbagekaldt."))
+    consent.withdrawn_on = on
+    consent.save(update_fields=["withdrawn_on"])
+    return consent
+
+
+def has_consent(subject, operator: Operator) -> bool:
+    return Consent.objects.filter(
+        Q(scope=Consent.Scope.ALL) | Q(operators=operator),
+        **subject_fields(subject),
+        withdrawn_on__isnull=True,
+    ).exists()
+
+
+@transaction.atomic
+def do_create_network(user, *, municipalities=(), members=(), **fields) -> Network:
+    check_can_change(user, fields["municipality"])
+    network = Network(**fields)
+    network.full_clean()
+    network.save()
+    network.municipalities.set(municipalities)
+    network.members.set(members)
+    return network
+
+
+@transaction.atomic
+def do_add_project(user, company: Company, **fields) -> DevelopmentProject:
+    check_can_change(user, company.municipality)
+    project = DevelopmentProject(company=company, municipality=company.municipality, **fields)
+    project.full_clean()
+    project.save()
+    return project
+
+
+@transaction.atomic
+def do_enrol_programme(user, subject, **fields) -> ProgrammeEnrolment:
+    check_can_change(user, subject.municipality)
+    enrolment = ProgrammeEnrolment(
+        **subject_fields(subject), municipality=subject.municipality, **fields
+    )
+    enrolment.full_clean()
+    enrolment.save()
+    return enrolment

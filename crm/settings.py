@@ -32,6 +32,9 @@ INSTALLED_APPS = [
     "guardian",
     "axes",
     "django_htmx",
+    "pgtrigger",
+    "pghistory",
+    "pghistory.admin",
     "crm",
 ]
 
@@ -45,6 +48,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "crm.middleware.AbsoluteSessionLimitMiddleware",
+    "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -158,6 +162,13 @@ X_FRAME_OPTIONS = "DENY"
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="knudepunkt@localhost")
+
+# CPR numbers: Fernet keys (comma-separated, newest first) and the HMAC look-up key. The
+# defaults are for development and tests only; `check --deploy` refuses them (crm/checks.py).
+DEVELOPMENT_CPR_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktbm90LWZvci1wciE="
+DEVELOPMENT_CPR_LOOKUP_KEY = "development-only-cpr-lookup-key"
+CPR_ENCRYPTION_KEYS = env.list("CPR_ENCRYPTION_KEYS", default=[DEVELOPMENT_CPR_ENCRYPTION_KEY])
+CPR_LOOKUP_KEY = env.str("CPR_LOOKUP_KEY", default=DEVELOPMENT_CPR_LOOKUP_KEY)
 
 # Celery: with REDIS_URL unset, tasks run in-process (crm.celery logs that at start-up).
 REDIS_URL = env.str("REDIS_URL", default="")

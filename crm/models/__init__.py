@@ -1,0 +1,41 @@
+from crm.models.records import (
+    Company,
+    Consent,
+    ContactPerson,
+    CprReveal,
+    DevelopmentProject,
+    Founder,
+    GuidanceSession,
+    Network,
+    ProgrammeEnrolment,
+    Theme,
+)
+from crm.models.tenancy import (
+    IndustryCode,
+    Membership,
+    Municipality,
+    Operator,
+    OperatorRoleGroup,
+    Region,
+    ScopedQuerySet,
+)
+
+__all__ = [
+    "Company",
+    "Consent",
+    "ContactPerson",
+    "CprReveal",
+    "DevelopmentProject",
+    "Founder",
+    "GuidanceSession",
+    "IndustryCode",
+    "Membership",
+    "Municipality",
+    "Network",
+    "Operator",
+    "OperatorRoleGroup",
+    "ProgrammeEnrolment",
+    "Region",
+    "ScopedQuerySet",
+    "Theme",
+]

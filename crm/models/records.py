@@ -1,0 +1,550 @@
+"""The consultant's records: companies, founders, guidance sessions, consent, networks,
+development projects and growth programmes. Every row carries a municipality that scopes it;
+every model's changes are kept by pghistory (database triggers, so bulk updates count too).
+"""
+
+import datetime
+
+import pghistory
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Lower, Replace
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.models.tenancy import IndustryCode, Municipality, Operator, ScopedQuerySet
+from crm.validators import validate_cvr
+
+NEW_COMPANY_YEARS = 3  # "iværksætter efter start op til tre år" (seed 001 §5)
+
+
+def folded(expression):
+    """Lower case with æ/ø/å spelled ae/oe/aa: one rule for the stored search column and the
+    query, so "Aarhus", "århus" and "ÅRHUS" meet, whatever the database's locale."""
+    for letter, spelling in [
+        ("Æ", "ae"),
+        ("æ", "ae"),
+        ("Ø", "oe"),
+        ("ø", "oe"),
+        ("Å", "aa"),
+        ("å", "aa"),
+    ]:
+        expression = Replace(expression, models.Value(letter), models.Value(spelling))
+    return Lower(expression)
+
+
+class GrowthLevel(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+
+
+class Theme(models.TextChoices):
+    START_UP = "start_up", _("Opstart")
+    FINANCING = "financing", _("Finansiering")
+    GREEN = "green", _("Grøn omstilling og cirkulær økonomi")
+    DIGITAL = "digital", _("Digitalisering og ny teknologi")
+    EXPORT = "export", _("Eksport")
+    WORKFORCE = "workforce", _("Kompetent arbejdskraft")
+    DESIGN = "design", _("Design")
+    MANAGEMENT = "management", _("Ledelse og organisation")
+    OWNERSHIP = "ownership", _("Ejerskifte")
+    OTHER = "other", _("Andet")
+
+
+class Company(models.Model):
+    class Segment(models.TextChoices):
+        OPERATIONS = "operations", _("Driftssegment")
+        GROWTH = "growth", _("Vækstsegment")
+
+    cvr = models.CharField(
+        _("CVR-nummer"),
+        max_length=8,
+        unique=True,
+        validators=[validate_cvr],
+        error_messages={"unique": _("En virksomhed med dette CVR-nummer er allerede registreret.")},
+    )
+    p_number = models.CharField(_("P-nummer"), max_length=10, blank=True, db_index=True)
+    name = models.CharField(_("navn"), max_length=200)
+    search_name = models.GeneratedField(
+        expression=folded(F("name")),
+        output_field=models.CharField(max_length=400),
+        db_persist=True,
+    )
+    address = models.CharField(_("adresse"), max_length=200, blank=True)
+    postcode = models.CharField(_("postnummer"), max_length=4, blank=True)
+    city = models.CharField(_("by"), max_length=100, blank=True)
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="companies",
+        verbose_name=_("kommune"),
+    )
+    industry_code = models.ForeignKey(
+        IndustryCode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("branchekode"),
+    )
+    employees = models.PositiveIntegerField(_("antal ansatte"), null=True, blank=True)
+    employees_known_on = models.DateField(_("ansatte opgjort pr."), null=True, blank=True)
+    started_on = models.DateField(_("startdato"), null=True, blank=True)
+    segment = models.CharField(_("segment"), max_length=10, choices=Segment.choices, blank=True)
+    growth_potential = models.CharField(
+        _("vækstpotentiale"), max_length=1, choices=GrowthLevel.choices, blank=True
+    )
+    growth_potential_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    growth_potential_set_at = models.DateTimeField(null=True, blank=True)
+    rural = models.BooleanField(_("landdistrikt"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("virksomhed")
+        verbose_name_plural = _("virksomheder")
+        indexes = [
+            GinIndex(OpClass(F("search_name"), name="gin_trgm_ops"), name="company_name_trgm"),
+            models.Index(fields=["municipality", "name"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (CVR {self.cvr})"
+
+    @property
+    def is_new(self) -> bool:
+        """Stage: new up to three years after the start date, then established."""
+        if self.started_on is None:
+            return False
+        today = timezone.localdate()
+        try:
+            limit = self.started_on.replace(year=self.started_on.year + NEW_COMPANY_YEARS)
+        except ValueError:  # 29 February
+            limit = self.started_on + datetime.timedelta(days=365 * NEW_COMPANY_YEARS + 1)
+        return today < limit
+
+    @property
+    def is_micro(self) -> bool:
+        return self.employees is not None and 1 <= self.employees <= 10
+
+
+class ContactPerson(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("navn"), max_length=200)
+    role = models.CharField(_("rolle"), max_length=100, blank=True)
+    education = models.CharField(_("uddannelse"), max_length=200, blank=True)
+    phone = models.CharField(_("telefon"), max_length=30, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+
+    class ContactQuerySet(ScopedQuerySet):
+        municipality_field = "company__municipality"
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("kontaktperson")
+        verbose_name_plural = _("kontaktpersoner")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Founder(models.Model):
+    """A founder before start (iværksætter før start), found by CPR number."""
+
+    class Sex(models.TextChoices):
+        FEMALE = "F", _("Kvinde")
+        MALE = "M", _("Mand")
+
+    cpr_encrypted = models.BinaryField(editable=False)
+    cpr_hash = models.CharField(max_length=64, unique=True, editable=False)
+    birth_date = models.DateField(_("fødselsdato"), editable=False)
+    sex = models.CharField(_("køn"), max_length=1, choices=Sex.choices, editable=False)
+    name = models.CharField(_("navn"), max_length=200)
+    search_name = models.GeneratedField(
+        expression=folded(F("name")),
+        output_field=models.CharField(max_length=400),
+        db_persist=True,
+    )
+    address = models.CharField(_("adresse"), max_length=200, blank=True)
+    postcode = models.CharField(_("postnummer"), max_length=4, blank=True)
+    city = models.CharField(_("by"), max_length=100, blank=True)
+    phone = models.CharField(_("telefon"), max_length=30, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    education = models.CharField(_("uddannelse"), max_length=200, blank=True)
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="founders",
+        verbose_name=_("kommune"),
+    )
+    company = models.ForeignKey(
+        Company,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="founders",
+        verbose_name=_("startet virksomhed"),
+    )
+    company_started_on = models.DateField(_("virksomhed startet"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("iværksætter")
+        verbose_name_plural = _("iværksættere")
+        indexes = [
+            GinIndex(OpClass(F("search_name"), name="gin_trgm_ops"), name="founder_name_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.masked_cpr})"
+
+    @property
+    def masked_cpr(self) -> str:
+        from crm.cpr import mask
+
+        return mask(self.birth_date)
+
+
+class CprReveal(models.Model):
+    """Who saw a full CPR number, when, and whose."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    founder = models.ForeignKey(Founder, on_delete=models.CASCADE, related_name="reveals")
+    revealed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-revealed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.founder_id} {self.revealed_at:%d.%m.%Y %H:%M}"
+
+
+def subject_constraint(name: str) -> models.CheckConstraint:
+    """Exactly one of company and founder."""
+    return models.CheckConstraint(
+        condition=Q(company__isnull=False, founder__isnull=True)
+        | Q(company__isnull=True, founder__isnull=False),
+        name=name,
+    )
+
+
+class Consent(models.Model):
+    """A company's or founder's consent to share its information with other operators."""
+
+    class Scope(models.TextChoices):
+        ALL = "all", _("Alle operatører i erhvervsfremmesystemet")
+        NAMED = "named", _("Navngivne operatører")
+
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, null=True, blank=True, related_name="consents"
+    )
+    founder = models.ForeignKey(
+        Founder, on_delete=models.CASCADE, null=True, blank=True, related_name="consents"
+    )
+    given_on = models.DateField(_("givet den"))
+    scope = models.CharField(_("givet til"), max_length=5, choices=Scope.choices)
+    operators = models.ManyToManyField(
+        Operator, blank=True, related_name="consents", verbose_name=_("operatører")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_on = models.DateField(_("tilbagekaldt den"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-given_on"]
+        verbose_name = _("samtykke")
+        verbose_name_plural = _("samtykker")
+        constraints = [subject_constraint("consent_one_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} {self.given_on:%d.%m.%Y}"
+
+
+def active_consent_for(operator_ids, subject_field: str) -> Exists:
+    """An unwithdrawn consent of the row's subject that covers one of ``operator_ids``."""
+    consents = Consent.objects.filter(
+        **{subject_field: OuterRef(subject_field)}, withdrawn_on__isnull=True
+    ).filter(Q(scope=Consent.Scope.ALL) | Q(operators__in=operator_ids))
+    return Exists(consents)
+
+
+class SessionQuerySet(ScopedQuerySet):
+    def visible_to(self, user, perm: str = "view_records") -> "SessionQuerySet":
+        """Sessions in the user's municipalities that the user's operator logged, or whose
+        subject consented to share them with it (seed 002: sharing needs consent)."""
+        operator_ids = (
+            list(
+                Operator.objects.filter(memberships__user=user, active=True).values_list(
+                    "pk", flat=True
+                )
+            )
+            if user.is_authenticated
+            else []
+        )
+        return (
+            super()
+            .visible_to(user, perm)
+            .filter(
+                Q(operator__in=operator_ids)
+                | Q(company__isnull=False) & active_consent_for(operator_ids, "company")
+                | Q(founder__isnull=False) & active_consent_for(operator_ids, "founder")
+            )
+        )
+
+
+class GuidanceSession(models.Model):
+    class Tier(models.TextChoices):
+        LOCAL = "local", _("Lokal")
+        FOCUSED = "focused", _("Fokuseret")
+        SPECIALISED = "specialised", _("Specialiseret")
+
+    class Channel(models.TextChoices):
+        OUTREACH = "outreach", _("Opsøgende")
+        VISIT = "visit", _("Personligt besøg")
+        PHONE = "phone", _("Telefon")
+        EMAIL = "email", _("E-mail eller web")
+
+    class Kind(models.TextChoices):
+        BRIEF = "brief", _("Kort kontakt")
+        FULL = "full", _("Vejledning")
+
+    company = models.ForeignKey(
+        Company,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sessions",
+        verbose_name=_("virksomhed"),
+    )
+    founder = models.ForeignKey(
+        Founder,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sessions",
+        verbose_name=_("iværksætter"),
+    )
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("operatør")
+    )
+    consultants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="guidance_sessions",
+        verbose_name=_("konsulenter"),
+    )
+    # The subject's municipality at the time of the session; it stays if the company moves.
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        verbose_name=_("kommune"),
+    )
+    date = models.DateField(_("dato"))
+    tier = models.CharField(_("niveau"), max_length=11, choices=Tier.choices)
+    channel = models.CharField(_("kanal"), max_length=8, choices=Channel.choices)
+    kind = models.CharField(_("art"), max_length=5, choices=Kind.choices, default=Kind.FULL)
+    themes = ArrayField(
+        models.CharField(max_length=12, choices=Theme.choices),
+        verbose_name=_("temaer"),
+        default=list,
+        blank=True,
+    )
+    hours_before = models.DecimalField(
+        _("timer før"),
+        max_digits=4,
+        decimal_places=1,
+        default=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    hours_during = models.DecimalField(
+        _("timer under"),
+        max_digits=4,
+        decimal_places=1,
+        default=4,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    hours_after = models.DecimalField(
+        _("timer efter"),
+        max_digits=4,
+        decimal_places=1,
+        default=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    content = models.TextField(_("hovedindhold"), blank=True)
+    screening_done = models.BooleanField(_("Væksthjulet-screening"), default=False)
+    screening_result = models.CharField(
+        _("screeningsresultat (vækstpotentiale)"),
+        max_length=1,
+        choices=GrowthLevel.choices,
+        blank=True,
+    )
+    follow_up_on = models.DateField(_("opfølgning"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        verbose_name = _("vejledning")
+        verbose_name_plural = _("vejledninger")
+        constraints = [subject_constraint("session_one_subject")]
+        indexes = [
+            models.Index(fields=["municipality", "-date"]),
+            models.Index(
+                fields=["follow_up_on"],
+                condition=Q(follow_up_on__isnull=False),
+                name="session_follow_up",
+            ),
+            GinIndex(fields=["themes"], name="session_themes"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d.%m.%Y} {self.get_kind_display()}"
+
+    @property
+    def subject(self):
+        return self.company or self.founder
+
+
+class Network(models.Model):
+    class Kind(models.TextChoices):
+        ERFA = "erfa", _("Erfagruppe")
+        INDUSTRY = "industry", _("Branchenetværk")
+        MENTOR = "mentor", _("Mentornetværk")
+        OTHER = "other", _("Andet netværk")
+
+    name = models.CharField(_("navn"), max_length=200)
+    kind = models.CharField(_("type"), max_length=8, choices=Kind.choices)
+    # The municipality that runs it (scopes it); it may span others too.
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="networks",
+        verbose_name=_("kommune"),
+    )
+    municipalities = models.ManyToManyField(
+        Municipality,
+        related_name="spanned_networks",
+        blank=True,
+        verbose_name=_("dækker kommuner"),
+    )
+    members = models.ManyToManyField(
+        Company, related_name="networks", blank=True, verbose_name=_("medlemmer")
+    )
+    started_on = models.DateField(_("startet"))
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("netværk")
+        verbose_name_plural = _("netværk")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DevelopmentProject(models.Model):
+    class Funding(models.TextChoices):
+        LAG = "lag", _("LAG-midler")
+        RURAL = "rural", _("Landdistriktsprogrammet")
+        OTHER = "other", _("Anden finansiering")
+
+    class Status(models.TextChoices):
+        IDENTIFIED = "identified", _("Identificeret")
+        APPLIED = "applied", _("Ansøgt")
+        GRANTED = "granted", _("Bevilget")
+        REJECTED = "rejected", _("Afslået")
+        COMPLETED = "completed", _("Gennemført")
+
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="projects", verbose_name=_("virksomhed")
+    )
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("titel"), max_length=200)
+    identified_on = models.DateField(_("identificeret"))
+    funding = models.CharField(_("finansiering søgt"), max_length=5, choices=Funding.choices)
+    application_help = models.BooleanField(_("hjælp til plan og ansøgning"), default=False)
+    amount_applied = models.DecimalField(
+        _("ansøgt beløb (kr.)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    amount_granted = models.DecimalField(
+        _("bevilget beløb (kr.)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.IDENTIFIED
+    )
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-identified_on"]
+        verbose_name = _("udviklingsprojekt")
+        verbose_name_plural = _("udviklingsprojekter")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ProgrammeEnrolment(models.Model):
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, null=True, blank=True, related_name="programmes"
+    )
+    founder = models.ForeignKey(
+        Founder, on_delete=models.PROTECT, null=True, blank=True, related_name="programmes"
+    )
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    programme = models.CharField(_("vækstprogram"), max_length=200)
+    growth_level = models.CharField(_("vækstniveau"), max_length=1, choices=GrowthLevel.choices)
+    started_on = models.DateField(_("startet"))
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_on"]
+        verbose_name = _("vækstforløb")
+        verbose_name_plural = _("vækstforløb")
+        constraints = [subject_constraint("programme_one_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.programme} ({self.growth_level})"
+
+
+# Change history of every record (who, when, what), kept by database triggers.
+for model in (
+    Company,
+    ContactPerson,
+    Founder,
+    Consent,
+    GuidanceSession,
+    Network,
+    DevelopmentProject,
+    ProgrammeEnrolment,
+):
+    pghistory.track(
+        pghistory.InsertEvent(),
+        pghistory.UpdateEvent(),
+        pghistory.DeleteEvent(),
+        exclude=["search_name"],
+    )(model)

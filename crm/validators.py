@@ -1,0 +1,19 @@
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from stdnum import exceptions as stdnum_errors
+from stdnum.dk import cvr as stdnum_cvr
+
+
+def validate_cvr(value: str) -> None:
+    """A CVR number: 8 digits, not starting with 0, modulus-11 checked."""
+    try:
+        stdnum_cvr.validate(value)
+    except stdnum_errors.InvalidChecksum as error:
+        raise ValidationError(
+            _("CVR-nummeret %(cvr)s findes ikke: kontrolcifferet passer ikke. Tjek tallene."),
+            params={"cvr": value},
+        ) from error
+    except stdnum_errors.ValidationError as error:
+        raise ValidationError(
+            _("Et CVR-nummer består af 8 cifre og starter ikke med 0.")
+        ) from error
