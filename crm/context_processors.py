@@ -4,9 +4,16 @@ from django.utils.translation import gettext_lazy as _
 from crm.permissions import roles_of
 
 # (url name, label, roles that see it). Each role sees only what it may use.
+WORKERS = {"consultant", "manager", "triage"}
 NAVIGATION = [
-    ("home", _("Forside"), {"consultant", "manager", "triage", "viewer"}),
-    ("municipality-list", _("Kommuner"), {"consultant", "manager", "triage", "viewer"}),
+    ("home", _("Forside"), WORKERS | {"viewer"}),
+    ("search", _("Søg"), WORKERS),
+    ("company-list", _("Virksomheder"), WORKERS),
+    ("founder-list", _("Iværksættere"), WORKERS),
+    ("session-list", _("Vejledninger"), WORKERS),
+    ("follow-ups", _("Opfølgning"), WORKERS),
+    ("network-list", _("Netværk"), WORKERS),
+    ("municipality-list", _("Kommuner"), WORKERS | {"viewer"}),
 ]
 
 

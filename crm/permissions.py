@@ -5,6 +5,8 @@ A user's rights live on ``Municipality`` rows (django-guardian), granted to the 
 "does not exist"; "your municipality, not your right" answers 403.
 """
 
+from functools import reduce
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404
@@ -43,7 +45,7 @@ def access_scoped(user, queryset: QuerySet, perm: str, **lookup) -> Model:
     obj = queryset.visible_to(user, MEMBER).filter(**lookup).first()
     if obj is None:
         raise Http404
-    municipality = getattr(obj, queryset.municipality_field)
+    municipality = reduce(getattr, queryset.municipality_field.split("__"), obj)
     if not has_municipality_perm(user, perm, municipality):
         raise PermissionDenied
     return obj

@@ -287,6 +287,11 @@ def do_create_network(user, *, municipalities=(), members=(), **fields) -> Netwo
     return network
 
 
+def do_join_network(user, network: Network, company: Company) -> None:
+    check_can_change(user, company.municipality)
+    network.members.add(company)
+
+
 @transaction.atomic
 def do_add_project(user, company: Company, **fields) -> DevelopmentProject:
     check_can_change(user, company.municipality)

@@ -3,12 +3,37 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from crm import api, views
+from crm import api
+from crm.views import records, shell
+
+SUBJECT_KINDS = [("virksomheder", "company"), ("ivaerksaettere", "founder")]
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("kommuner/", views.municipality_list, name="municipality-list"),
-    path("kommuner/<str:code>/", views.municipality_detail, name="municipality-detail"),
+    path("", shell.home, name="home"),
+    path("kommuner/", shell.municipality_list, name="municipality-list"),
+    path("kommuner/<str:code>/", shell.municipality_detail, name="municipality-detail"),
+    path("soeg/", records.search, name="search"),
+    path("virksomheder/", records.company_list, name="company-list"),
+    path("virksomheder/ny/", records.company_create, name="company-create"),
+    path("virksomheder/<int:pk>/", records.company_detail, name="company-detail"),
+    path("virksomheder/<int:pk>/rediger/", records.company_edit, name="company-edit"),
+    path("virksomheder/<int:pk>/kontaktperson/", records.contact_create, name="contact-create"),
+    path("virksomheder/<int:pk>/projekt/", records.project_create, name="project-create"),
+    path("virksomheder/<int:pk>/netvaerk/", records.network_join, name="network-join"),
+    path("ivaerksaettere/", records.founder_list, name="founder-list"),
+    path("ivaerksaettere/ny/", records.founder_create, name="founder-create"),
+    path("ivaerksaettere/<int:pk>/", records.founder_detail, name="founder-detail"),
+    path("ivaerksaettere/<int:pk>/rediger/", records.founder_edit, name="founder-edit"),
+    path("ivaerksaettere/<int:pk>/cpr/", records.founder_reveal_cpr, name="founder-reveal-cpr"),
+    path(
+        "ivaerksaettere/<int:pk>/virksomhed/",
+        records.founder_link_company,
+        name="founder-link-company",
+    ),
+    path("samtykker/<int:pk>/tilbagekald/", records.consent_withdraw, name="consent-withdraw"),
+    path("vejledninger/", records.session_list, name="session-list"),
+    path("opfoelgning/", records.follow_ups, name="follow-ups"),
+    path("netvaerk/", records.network_list, name="network-list"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("adgangskode/", auth_views.PasswordChangeView.as_view(), name="password_change"),
@@ -24,3 +49,26 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+# The same small pages for a company and for a founder.
+for prefix, kind in SUBJECT_KINDS:
+    urlpatterns += [
+        path(
+            f"{prefix}/<int:pk>/vejledning/",
+            records.session_create,
+            {"kind": kind},
+            name=f"{kind}-session-create",
+        ),
+        path(
+            f"{prefix}/<int:pk>/samtykke/",
+            records.consent_create,
+            {"kind": kind},
+            name=f"{kind}-consent-create",
+        ),
+        path(
+            f"{prefix}/<int:pk>/vaekstforloeb/",
+            records.programme_create,
+            {"kind": kind},
+            name=f"{kind}-programme-create",
+        ),
+    ]

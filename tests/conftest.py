@@ -105,3 +105,25 @@ def assert_four_users(
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+CVRS = ["35954716", "10150817", "24256790", "25063864", "29403473"]
+CPR = "0101902345"  # 1 January 1990; no modulus-11 property, valid since 2007
+
+
+@pytest.fixture
+def company(world):
+    from crm.services import do_create_company
+
+    return do_create_company(
+        world.consultant, cvr=CVRS[0], name="Østergaard Smedie ApS", municipality=world.home
+    )
+
+
+@pytest.fixture
+def founder(world):
+    from crm.services import do_create_founder
+
+    return do_create_founder(
+        world.consultant, cpr_number=CPR, name="Ane Åberg", municipality=world.home
+    )

@@ -245,6 +245,16 @@ def subject_constraint(name: str) -> models.CheckConstraint:
     )
 
 
+class SubjectScopedQuerySet(ScopedQuerySet):
+    """For rows that belong to a company or a founder and take their municipality."""
+
+    def visible_to(self, user, perm: str = "view_records") -> "SubjectScopedQuerySet":
+        allowed = Municipality.objects.for_user(user, perm).values("pk")
+        return self.filter(
+            Q(company__municipality__in=allowed) | Q(founder__municipality__in=allowed)
+        )
+
+
 class Consent(models.Model):
     """A company's or founder's consent to share its information with other operators."""
 
@@ -268,6 +278,8 @@ class Consent(models.Model):
     )
     withdrawn_on = models.DateField(_("tilbagekaldt den"), null=True, blank=True)
 
+    objects = SubjectScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-given_on"]
         verbose_name = _("samtykke")
@@ -276,6 +288,10 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_scope_display()} {self.given_on:%d.%m.%Y}"
+
+    @property
+    def municipality(self) -> Municipality:
+        return (self.company or self.founder).municipality
 
 
 def active_consent_for(operator_ids, subject_field: str) -> Exists:
@@ -425,6 +441,10 @@ class GuidanceSession(models.Model):
     @property
     def subject(self):
         return self.company or self.founder
+
+    @property
+    def theme_labels(self) -> list[str]:
+        return [Theme(theme).label for theme in self.themes]
 
 
 class Network(models.Model):

@@ -13,6 +13,33 @@ pytestmark = pytest.mark.django_db
 # Names of the URL patterns that carry no municipality: open to every member, and to
 # nobody anonymous. The rest are covered by a four-user test below, by name.
 UNSCOPED_PAGES = ["home", "municipality-list", "password_change", "password_change_done"]
+# Record pages: their four-user tests are in tests/crm/test_records.py.
+RECORD_PAGES = [
+    "search",
+    "company-list",
+    "company-create",
+    "founder-list",
+    "founder-create",
+    "session-list",
+    "follow-ups",
+    "network-list",
+    "company-detail",
+    "company-edit",
+    "contact-create",
+    "project-create",
+    "network-join",
+    "founder-detail",
+    "founder-edit",
+    "founder-reveal-cpr",
+    "founder-link-company",
+    "consent-withdraw",
+    "company-session-create",
+    "founder-session-create",
+    "company-consent-create",
+    "founder-consent-create",
+    "company-programme-create",
+    "founder-programme-create",
+]
 UNSCOPED_API = ["api-root", "api-me", "api-municipality-list", "schema", "api-docs"]
 PUBLIC = ["login", "logout", "set_language"]
 SCOPED = ["municipality-detail", "api-municipality-detail"]
@@ -32,7 +59,7 @@ def project_url_names(resolver=None, prefix=""):
 
 
 def test_every_url_is_in_the_access_matrix():
-    covered = set(UNSCOPED_PAGES + UNSCOPED_API + PUBLIC + SCOPED)
+    covered = set(UNSCOPED_PAGES + RECORD_PAGES + UNSCOPED_API + PUBLIC + SCOPED)
     missing = {name for name in project_url_names() if not name.endswith("-format")} - covered
     assert not missing, f"Add these URLs to the access tests: {sorted(missing)}"
 

@@ -1,6 +1,8 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils import timezone
 
+from crm import queries
 from crm.models import Membership, Municipality, Operator
 from crm.permissions import MEMBER, access_municipality, roles_of
 
@@ -20,7 +22,16 @@ def home(request):
     memberships = Membership.objects.filter(
         user=request.user, operator__active=True
     ).select_related("operator")
-    return render(request, "crm/home.html", {"role": role, "memberships": memberships})
+    follow_ups = (
+        queries.follow_ups_due(request.user, timezone.localdate())[:10]
+        if role == Membership.Role.CONSULTANT
+        else []
+    )
+    return render(
+        request,
+        "crm/home.html",
+        {"role": role, "memberships": memberships, "sessions": follow_ups},
+    )
 
 
 @login_required

@@ -1,0 +1,282 @@
+"""Forms shape input only: the rules live in crm.services, the scope in the querysets."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm import cpr
+from crm.models import (
+    Company,
+    Consent,
+    ContactPerson,
+    DevelopmentProject,
+    Founder,
+    GuidanceSession,
+    IndustryCode,
+    Municipality,
+    Network,
+    Operator,
+    ProgrammeEnrolment,
+    Theme,
+)
+from crm.services import operators_of
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def changeable_municipalities(user):
+    return Municipality.objects.for_user(user, "change_records").order_by("name")
+
+
+class CompanyForm(forms.ModelForm):
+    class Meta:
+        model = Company
+        fields = [
+            "cvr",
+            "p_number",
+            "name",
+            "address",
+            "postcode",
+            "city",
+            "municipality",
+            "industry_code",
+            "employees",
+            "employees_known_on",
+            "started_on",
+            "segment",
+            "growth_potential",
+            "rural",
+        ]
+        widgets = {"employees_known_on": DateInput(), "started_on": DateInput()}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["municipality"].queryset = changeable_municipalities(user)
+        self.fields["industry_code"].queryset = IndustryCode.objects.exclude(
+            level=IndustryCode.Level.SECTION
+        )
+        if self.instance.pk:
+            self.fields["cvr"].disabled = True
+
+    def validate_unique(self):
+        # A duplicate CVR is reported by the service, with a link to the existing record.
+        pass
+
+
+class FounderForm(forms.ModelForm):
+    cpr_number = forms.CharField(
+        label=_("CPR-nummer"),
+        max_length=11,
+        help_text=_("DDMMÅÅ-XXXX. Gemmes krypteret og vises derefter maskeret."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+
+    class Meta:
+        model = Founder
+        fields = [
+            "name",
+            "address",
+            "postcode",
+            "city",
+            "phone",
+            "email",
+            "education",
+            "municipality",
+        ]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["municipality"].queryset = changeable_municipalities(user)
+        if self.instance.pk:
+            del self.fields["cpr_number"]
+        else:
+            self.order_fields(["cpr_number"])
+
+    def clean_cpr_number(self):
+        return cpr.clean_cpr(self.cleaned_data["cpr_number"])
+
+
+TIER_BY_OPERATOR_KIND = {
+    Operator.Kind.LOCAL: GuidanceSession.Tier.LOCAL,
+    Operator.Kind.FOCUSED: GuidanceSession.Tier.FOCUSED,
+    Operator.Kind.HUB: GuidanceSession.Tier.SPECIALISED,
+}
+
+
+class SessionForm(forms.ModelForm):
+    themes = forms.MultipleChoiceField(
+        label=_("Temaer"),
+        choices=Theme.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = GuidanceSession
+        fields = [
+            "date",
+            "operator",
+            "consultants",
+            "tier",
+            "channel",
+            "kind",
+            "themes",
+            "hours_before",
+            "hours_during",
+            "hours_after",
+            "content",
+            "screening_done",
+            "screening_result",
+            "follow_up_on",
+        ]
+        widgets = {
+            "date": DateInput(),
+            "follow_up_on": DateInput(),
+            "content": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, user, last_themes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        operators = operators_of(user)
+        self.fields["operator"].queryset = operators
+        self.fields["consultants"].queryset = (
+            get_user_model()
+            .objects.filter(memberships__operator__in=operators)
+            .distinct()
+            .order_by("first_name", "username")
+        )
+        self.fields["consultants"].required = False
+        self.fields["consultants"].help_text = _("Tom: dig selv.")
+        operator = operators.first()
+        if not self.is_bound and operator:
+            self.initial.setdefault("date", timezone.localdate())
+            self.initial.setdefault("operator", operator)
+            self.initial.setdefault("tier", TIER_BY_OPERATOR_KIND.get(operator.kind))
+            self.initial.setdefault("channel", GuidanceSession.Channel.VISIT)
+            self.initial.setdefault("themes", list(last_themes))
+
+
+class ConsentForm(forms.ModelForm):
+    class Meta:
+        model = Consent
+        fields = ["given_on", "scope", "operators"]
+        widgets = {"given_on": DateInput(), "operators": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["operators"].queryset = Operator.objects.filter(active=True).exclude(
+            kind=Operator.Kind.OVERSIGHT
+        )
+        self.initial.setdefault("given_on", timezone.localdate())
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = ContactPerson
+        fields = ["name", "role", "education", "phone", "email"]
+
+
+class ProjectForm(forms.ModelForm):
+    class Meta:
+        model = DevelopmentProject
+        fields = [
+            "title",
+            "identified_on",
+            "funding",
+            "application_help",
+            "amount_applied",
+            "amount_granted",
+            "status",
+        ]
+        widgets = {"identified_on": DateInput()}
+
+
+class ProgrammeForm(forms.ModelForm):
+    class Meta:
+        model = ProgrammeEnrolment
+        fields = ["programme", "growth_level", "started_on"]
+        widgets = {"started_on": DateInput()}
+
+
+class NetworkForm(forms.ModelForm):
+    class Meta:
+        model = Network
+        fields = ["name", "kind", "municipality", "municipalities", "started_on"]
+        widgets = {"started_on": DateInput(), "municipalities": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["municipality"].queryset = changeable_municipalities(user)
+        self.fields["municipalities"].queryset = Municipality.objects.for_user(
+            user, "view_records"
+        ).order_by("name")
+
+
+class JoinNetworkForm(forms.Form):
+    network = forms.ModelChoiceField(label=_("Netværk"), queryset=Network.objects.none())
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["network"].queryset = Network.objects.visible_to(user, "change_records")
+
+
+class LinkCompanyForm(forms.Form):
+    cvr = forms.CharField(label=_("CVR-nummer på den startede virksomhed"), max_length=8)
+    started_on = forms.DateField(label=_("Startet den"), widget=DateInput())
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_cvr(self):
+        company = Company.objects.visible_to(self.user).filter(cvr=self.cleaned_data["cvr"]).first()
+        if company is None:
+            raise forms.ValidationError(
+                _("Ingen virksomhed med dette CVR-nummer i dine kommuner. Opret den først.")
+            )
+        return company
+
+
+class SessionFilterForm(forms.Form):
+    municipality = forms.ModelChoiceField(
+        label=_("Kommune"), queryset=Municipality.objects.none(), required=False
+    )
+    tier = forms.ChoiceField(
+        label=_("Niveau"), choices=[("", "–"), *GuidanceSession.Tier.choices], required=False
+    )
+    theme = forms.ChoiceField(label=_("Tema"), choices=[("", "–"), *Theme.choices], required=False)
+    date_from = forms.DateField(label=_("Fra"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("Til"), required=False, widget=DateInput())
+    consultant = forms.ModelChoiceField(
+        label=_("Konsulent"), queryset=get_user_model().objects.none(), required=False
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["municipality"].queryset = Municipality.objects.for_user(
+            user, "view_records"
+        ).order_by("name")
+        self.fields["consultant"].queryset = (
+            get_user_model()
+            .objects.filter(memberships__operator__in=operators_of(user))
+            .distinct()
+            .order_by("first_name")
+        )
+
+    def apply(self, sessions):
+        data = self.cleaned_data if self.is_valid() else {}
+        filters = {
+            "municipality": data.get("municipality"),
+            "tier": data.get("tier"),
+            "themes__contains": [data["theme"]] if data.get("theme") else None,
+            "date__gte": data.get("date_from"),
+            "date__lte": data.get("date_to"),
+            "consultants": data.get("consultant"),
+        }
+        return sessions.filter(**{key: value for key, value in filters.items() if value})

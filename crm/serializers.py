@@ -1,0 +1,322 @@
+"""Input and output of the records API. Serializers only shape data: the rules live in
+``crm.services``, the scopes in the models' ``visible_to``.
+
+Every writable foreign key is a ``ScopedPrimaryKeyRelatedField``: an id outside what the caller
+may change answers 400 "does not exist", so a foreign row is neither written nor revealed.
+A CPR number is accepted on create and never returned: responses carry ``masked_cpr``.
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+
+from crm import cpr
+from crm.models import (
+    Company,
+    Consent,
+    ContactPerson,
+    DevelopmentProject,
+    Founder,
+    GuidanceSession,
+    Municipality,
+    Network,
+    Operator,
+    ProgrammeEnrolment,
+)
+from crm.permissions import ROLE_PERMISSIONS
+from crm.services import operators_of
+from crm.validators import validate_cvr
+
+CHANGE = "change_records"
+RECORDING_ROLES = [role for role, perms in ROLE_PERMISSIONS.items() if CHANGE in perms]
+
+
+def municipalities_to_change(user):
+    return Municipality.objects.for_user(user, CHANGE)
+
+
+def companies_to_change(user):
+    return Company.objects.visible_to(user, CHANGE)
+
+
+def founders_to_change(user):
+    return Founder.objects.visible_to(user, CHANGE)
+
+
+def recorders_in(municipalities):
+    """Users whose role lets them record in one of ``municipalities`` (the same rights
+    ``crm.services.sync_operator_permissions`` grants)."""
+    return (
+        get_user_model()
+        .objects.filter(
+            memberships__role__in=RECORDING_ROLES,
+            memberships__operator__active=True,
+            memberships__operator__municipalities__in=municipalities,
+        )
+        .distinct()
+    )
+
+
+def colleagues_of(user):
+    """The consultants a caller may name: users who record where the caller records."""
+    return recorders_in(municipalities_to_change(user))
+
+
+def operators_serving(municipalities):
+    return Operator.objects.filter(active=True, municipalities__in=municipalities).distinct()
+
+
+def consent_operators_for(user):
+    """The operators a consent recorded by ``user`` may name."""
+    return operators_serving(municipalities_to_change(user))
+
+
+def outside(rows, allowed) -> bool:
+    """Whether any of ``rows`` is missing from the queryset ``allowed`` (one query)."""
+    pks = {row.pk for row in rows}
+    return bool(pks) and allowed.filter(pk__in=pks).count() < len(pks)
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A foreign key limited to ``scope(user)`` of the requesting user."""
+
+    def __init__(self, scope, **kwargs):
+        self.scope = scope
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return self.scope(self.context["request"].user)
+
+
+class CompanySerializer(serializers.ModelSerializer):
+    municipality = ScopedPrimaryKeyRelatedField(municipalities_to_change)
+    municipality_code = serializers.CharField(source="municipality.code", read_only=True)
+    industry = serializers.StringRelatedField(source="industry_code", read_only=True)
+
+    class Meta:
+        model = Company
+        fields = [
+            "id",
+            "cvr",
+            "p_number",
+            "name",
+            "address",
+            "postcode",
+            "city",
+            "municipality",
+            "municipality_code",
+            "industry_code",
+            "industry",
+            "employees",
+            "employees_known_on",
+            "started_on",
+            "segment",
+            "growth_potential",
+            "growth_potential_set_at",
+            "rural",
+            "is_new",
+            "is_micro",
+            "created_at",
+        ]
+        read_only_fields = ["growth_potential_set_at", "created_at"]
+        # No unique check here: a duplicate CVR number is the service's DuplicateRecord.
+        extra_kwargs = {"cvr": {"validators": [validate_cvr]}}
+
+
+class ContactPersonSerializer(serializers.ModelSerializer):
+    company = ScopedPrimaryKeyRelatedField(companies_to_change)
+
+    class Meta:
+        model = ContactPerson
+        fields = ["id", "company", "name", "role", "education", "phone", "email"]
+
+
+class FounderSerializer(serializers.ModelSerializer):
+    """A founder as read and changed: the CPR number only masked (DDMMYY-xxxx)."""
+
+    municipality = ScopedPrimaryKeyRelatedField(municipalities_to_change)
+    municipality_code = serializers.CharField(source="municipality.code", read_only=True)
+    masked_cpr = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Founder
+        fields = [
+            "id",
+            "masked_cpr",
+            "birth_date",
+            "sex",
+            "name",
+            "address",
+            "postcode",
+            "city",
+            "phone",
+            "email",
+            "education",
+            "municipality",
+            "municipality_code",
+            "company",
+            "company_started_on",
+            "created_at",
+        ]
+        read_only_fields = ["company", "company_started_on", "created_at"]
+
+
+class FounderCreateSerializer(FounderSerializer):
+    cpr_number = serializers.CharField(
+        write_only=True,
+        help_text=_("CPR-nummer (DDMMÅÅXXXX); gemmes krypteret og vises aldrig fuldt."),
+    )
+
+    class Meta(FounderSerializer.Meta):
+        fields = ["cpr_number", *FounderSerializer.Meta.fields]
+
+    def validate_cpr_number(self, value: str) -> str:
+        try:
+            return cpr.clean_cpr(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from error
+
+
+class SubjectSerializer(serializers.ModelSerializer):
+    """A row about exactly one subject: a company or a founder the caller may change."""
+
+    company = ScopedPrimaryKeyRelatedField(companies_to_change, required=False, allow_null=True)
+    founder = ScopedPrimaryKeyRelatedField(founders_to_change, required=False, allow_null=True)
+
+    def validate(self, attrs):
+        company, founder = attrs.pop("company", None), attrs.pop("founder", None)
+        if (company is None) == (founder is None):
+            raise serializers.ValidationError(
+                _("Angiv enten en virksomhed eller en iværksætter (ikke begge).")
+            )
+        attrs["subject"] = company or founder
+        return attrs
+
+
+class GuidanceSessionSerializer(SubjectSerializer):
+    operator = ScopedPrimaryKeyRelatedField(operators_of)
+    consultants = ScopedPrimaryKeyRelatedField(colleagues_of, many=True, required=False)
+    municipality_code = serializers.CharField(source="municipality.code", read_only=True)
+
+    class Meta:
+        model = GuidanceSession
+        fields = [
+            "id",
+            "company",
+            "founder",
+            "operator",
+            "consultants",
+            "municipality",
+            "municipality_code",
+            "date",
+            "tier",
+            "channel",
+            "kind",
+            "themes",
+            "hours_before",
+            "hours_during",
+            "hours_after",
+            "content",
+            "screening_done",
+            "screening_result",
+            "follow_up_on",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = ["municipality", "created_by", "created_at"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        municipality = attrs["subject"].municipality
+        if outside(attrs.get("consultants", []), recorders_in([municipality])):
+            raise serializers.ValidationError(
+                {
+                    "consultants": _("Konsulenten må ikke registrere i %(municipality)s.")
+                    % {"municipality": municipality}
+                }
+            )
+        return attrs
+
+
+class ConsentSerializer(SubjectSerializer):
+    operators = ScopedPrimaryKeyRelatedField(consent_operators_for, many=True, required=False)
+
+    class Meta:
+        model = Consent
+        fields = [
+            "id",
+            "company",
+            "founder",
+            "given_on",
+            "scope",
+            "operators",
+            "recorded_by",
+            "withdrawn_on",
+        ]
+        read_only_fields = ["recorded_by", "withdrawn_on"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        municipality = attrs["subject"].municipality
+        if outside(attrs.get("operators", []), operators_serving([municipality])):
+            raise serializers.ValidationError(
+                {
+                    "operators": _("Operatøren betjener ikke %(municipality)s.")
+                    % {"municipality": municipality}
+                }
+            )
+        return attrs
+
+
+class WithdrawConsentSerializer(serializers.Serializer):
+    on = serializers.DateField(
+        required=False, help_text=_("Datoen samtykket blev tilbagekaldt (standard: i dag).")
+    )
+
+
+class NetworkSerializer(serializers.ModelSerializer):
+    municipality = ScopedPrimaryKeyRelatedField(municipalities_to_change)
+    municipalities = ScopedPrimaryKeyRelatedField(
+        municipalities_to_change, many=True, required=False
+    )
+    members = ScopedPrimaryKeyRelatedField(companies_to_change, many=True, required=False)
+
+    class Meta:
+        model = Network
+        fields = ["id", "name", "kind", "municipality", "municipalities", "members", "started_on"]
+
+
+class DevelopmentProjectSerializer(serializers.ModelSerializer):
+    company = ScopedPrimaryKeyRelatedField(companies_to_change)
+
+    class Meta:
+        model = DevelopmentProject
+        fields = [
+            "id",
+            "company",
+            "municipality",
+            "title",
+            "identified_on",
+            "funding",
+            "application_help",
+            "amount_applied",
+            "amount_granted",
+            "status",
+        ]
+        read_only_fields = ["municipality"]
+
+
+class ProgrammeEnrolmentSerializer(SubjectSerializer):
+    class Meta:
+        model = ProgrammeEnrolment
+        fields = [
+            "id",
+            "company",
+            "founder",
+            "municipality",
+            "programme",
+            "growth_level",
+            "started_on",
+        ]
+        read_only_fields = ["municipality"]

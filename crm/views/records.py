@@ -1,0 +1,398 @@
+"""The consultant's pages: search, companies, founders, sessions, consent, follow-ups."""
+
+from copy import copy
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from crm import forms, queries, services
+from crm.models import Company, Consent, Founder, Municipality, Network
+from crm.permissions import access_scoped, has_municipality_perm
+from crm.services import DomainError, DuplicateRecord
+
+PAGE_SIZE = 50
+SUBJECT_MODELS = {"company": Company, "founder": Founder}
+
+
+def require_any(user, perm: str) -> None:
+    """Pages without a municipality in the URL: the user needs ``perm`` somewhere."""
+    if not Municipality.objects.for_user(user, perm).exists():
+        raise PermissionDenied
+
+
+def access_subject(user, kind: str, pk: int, perm: str):
+    return access_scoped(user, SUBJECT_MODELS[kind].objects.all(), perm, pk=pk)
+
+
+def subject_url(subject) -> str:
+    kind = "company" if isinstance(subject, Company) else "founder"
+    return reverse(f"{kind}-detail", args=[subject.pk])
+
+
+def duplicate_message(user, error: DuplicateRecord) -> str:
+    """Say the record exists, and link to it only if the user may see it."""
+    visible = type(error.existing).objects.visible_to(user).filter(pk=error.existing.pk)
+    if visible.exists():
+        return format_html(
+            '{} <a href="{}">{}</a>',
+            str(error),
+            subject_url(error.existing),
+            _("Åbn %(name)s") % {"name": error.existing.name},
+        )
+    return str(error)
+
+
+# --- Search --------------------------------------------------------------------------------
+
+
+@login_required
+@sensitive_post_parameters("q")
+def search(request):
+    """As-you-type search. POST, so a CPR number typed here never lands in a URL or a log."""
+    require_any(request.user, "view_records")
+    text = request.POST.get("q", "") if request.method == "POST" else ""
+    context = {
+        "q": text,
+        "companies": queries.search_companies(request.user, text) if text else [],
+        "founders": queries.search_founders(request.user, text) if text else [],
+    }
+    template = "crm/search.html#results" if request.htmx else "crm/search.html"
+    return render(request, template, context)
+
+
+# --- Companies -----------------------------------------------------------------------------
+
+
+@login_required
+def company_list(request):
+    require_any(request.user, "view_records")
+    companies = Company.objects.visible_to(request.user).select_related(
+        "municipality", "industry_code"
+    )
+    municipality = request.GET.get("municipality")
+    if municipality:
+        companies = companies.filter(municipality__code=municipality)
+    page = Paginator(companies.order_by("name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    municipalities = Municipality.objects.for_user(request.user, "view_records")
+    return render(
+        request,
+        "crm/company_list.html",
+        {"page": page, "municipalities": municipalities, "selected": municipality},
+    )
+
+
+@login_required
+def company_create(request):
+    require_any(request.user, "change_records")
+    form = forms.CompanyForm(request.POST or None, user=request.user)
+    if form.is_valid():
+        try:
+            company = services.do_create_company(request.user, **form.cleaned_data)
+        except DuplicateRecord as error:
+            form.add_error("cvr", duplicate_message(request.user, error))
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Virksomheden er oprettet."))
+            return redirect("company-detail", company.pk)
+    return render(request, "crm/record_form.html", {"form": form, "title": _("Opret virksomhed")})
+
+
+@login_required
+def company_edit(request, pk: int):
+    company = access_subject(request.user, "company", pk, "change_records")
+    # The form works on a copy: the service compares old and new values (growth potential).
+    form = forms.CompanyForm(request.POST or None, instance=copy(company), user=request.user)
+    if form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "cvr"}
+        try:
+            services.do_update_company(request.user, company, **data)
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Ændringerne er gemt."))
+            return redirect("company-detail", pk)
+    return render(
+        request,
+        "crm/record_form.html",
+        {"form": form, "title": _("Ret %(name)s") % {"name": company.name}},
+    )
+
+
+def timeline(user, subject) -> list[tuple]:
+    """Everything that happened to the subject, newest first: (date, kind, object)."""
+    sessions = (
+        queries.sessions_visible_to(user)
+        .filter(**services.subject_fields(subject))
+        .prefetch_related("consultants")
+    )
+    events = [(s.date, "session", s) for s in sessions]
+    events += [(c.given_on, "consent", c) for c in subject.consents.prefetch_related("operators")]
+    events += [(p.started_on, "programme", p) for p in subject.programmes.all()]
+    if isinstance(subject, Company):
+        events += [(p.identified_on, "project", p) for p in subject.projects.all()]
+        events += [(n.started_on, "network", n) for n in subject.networks.all()]
+    return sorted(events, key=lambda event: (event[0], event[2].pk), reverse=True)
+
+
+def subject_context(request, subject, kind: str, session_form=None) -> dict:
+    return {
+        "subject": subject,
+        "kind": kind,
+        "timeline": timeline(request.user, subject),
+        "session_form": session_form
+        or forms.SessionForm(
+            user=request.user, last_themes=services.last_themes(request.user, subject)
+        ),
+        "can_change": has_municipality_perm(request.user, "change_records", subject.municipality),
+    }
+
+
+@login_required
+def company_detail(request, pk: int):
+    company = access_subject(request.user, "company", pk, "view_records")
+    context = subject_context(request, company, "company")
+    context["contacts"] = company.contacts.all()
+    context["join_form"] = forms.JoinNetworkForm(user=request.user)
+    return render(request, "crm/subject_detail.html", context)
+
+
+# --- Founders ------------------------------------------------------------------------------
+
+
+@login_required
+def founder_list(request):
+    require_any(request.user, "view_records")
+    founders = Founder.objects.visible_to(request.user).select_related("municipality", "company")
+    page = Paginator(founders.order_by("name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "crm/founder_list.html", {"page": page})
+
+
+@login_required
+@sensitive_post_parameters("cpr_number")
+def founder_create(request):
+    require_any(request.user, "change_records")
+    form = forms.FounderForm(request.POST or None, user=request.user)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            founder = services.do_create_founder(
+                request.user, cpr_number=data.pop("cpr_number"), **data
+            )
+        except DuplicateRecord as error:
+            form.add_error("cpr_number", duplicate_message(request.user, error))
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Iværksætteren er oprettet."))
+            return redirect("founder-detail", founder.pk)
+    return render(
+        request, "crm/record_form.html", {"form": form, "title": _("Opret iværksætter før start")}
+    )
+
+
+@login_required
+def founder_edit(request, pk: int):
+    founder = access_subject(request.user, "founder", pk, "change_records")
+    form = forms.FounderForm(request.POST or None, instance=copy(founder), user=request.user)
+    if form.is_valid():
+        try:
+            services.do_update_founder(request.user, founder, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Ændringerne er gemt."))
+            return redirect("founder-detail", pk)
+    return render(
+        request,
+        "crm/record_form.html",
+        {"form": form, "title": _("Ret %(name)s") % {"name": founder.name}},
+    )
+
+
+@login_required
+def founder_detail(request, pk: int):
+    founder = access_subject(request.user, "founder", pk, "view_records")
+    context = subject_context(request, founder, "founder")
+    context["link_form"] = forms.LinkCompanyForm(user=request.user)
+    context["can_reveal"] = has_municipality_perm(request.user, "reveal_cpr", founder.municipality)
+    return render(request, "crm/subject_detail.html", context)
+
+
+@never_cache
+@login_required
+@require_POST
+def founder_reveal_cpr(request, pk: int):
+    """A deliberate, logged reveal of the full number, answered as an htmx fragment."""
+    founder = access_subject(request.user, "founder", pk, "reveal_cpr")
+    number = services.do_reveal_cpr(request.user, founder)
+    return render(request, "crm/partials/cpr_revealed.html", {"cpr": f"{number[:6]}-{number[6:]}"})
+
+
+@login_required
+@require_POST
+def founder_link_company(request, pk: int):
+    founder = access_subject(request.user, "founder", pk, "change_records")
+    form = forms.LinkCompanyForm(request.POST, user=request.user)
+    if form.is_valid():
+        services.do_link_founder_company(
+            request.user,
+            founder,
+            form.cleaned_data["cvr"],
+            started_on=form.cleaned_data["started_on"],
+        )
+        messages.success(request, _("Iværksætteren er knyttet til virksomheden."))
+    else:
+        messages.error(request, " ".join(form.errors.get("cvr", form.errors.get("started_on"))))
+    return redirect("founder-detail", pk)
+
+
+# --- Things logged on a company or founder -----------------------------------------------
+
+
+@login_required
+def session_create(request, kind: str, pk: int):
+    """Log a visit: the short form on the subject's page, pre-filled for a one-minute log."""
+    subject = access_subject(request.user, kind, pk, "change_records")
+    form = forms.SessionForm(request.POST or None, user=request.user)
+    if form.is_valid():
+        try:
+            services.do_log_session(request.user, subject, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Vejledningen er registreret."))
+            return redirect(subject_url(subject))
+    context = subject_context(request, subject, kind, session_form=form)
+    return render(request, "crm/subject_detail.html", context, status=400 if request.POST else 200)
+
+
+def subject_form_view(request, kind, pk, form_class, service, title, **form_kwargs):
+    """The shared shape of the small forms on a subject: consent, contact, project, programme."""
+    subject = access_subject(request.user, kind, pk, "change_records")
+    form = form_class(request.POST or None, **form_kwargs)
+    if form.is_valid():
+        try:
+            service(request.user, subject, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Gemt."))
+            return redirect(subject_url(subject))
+    return render(
+        request,
+        "crm/record_form.html",
+        {"form": form, "title": title % {"name": subject.name}, "subject": subject},
+    )
+
+
+@login_required
+def consent_create(request, kind: str, pk: int):
+    return subject_form_view(
+        request, kind, pk, forms.ConsentForm, services.do_record_consent, _("Samtykke fra %(name)s")
+    )
+
+
+@login_required
+def contact_create(request, pk: int):
+    return subject_form_view(
+        request,
+        "company",
+        pk,
+        forms.ContactForm,
+        services.do_add_contact,
+        _("Ny kontaktperson hos %(name)s"),
+    )
+
+
+@login_required
+def project_create(request, pk: int):
+    return subject_form_view(
+        request,
+        "company",
+        pk,
+        forms.ProjectForm,
+        services.do_add_project,
+        _("Nyt udviklingsprojekt for %(name)s"),
+    )
+
+
+@login_required
+def programme_create(request, kind: str, pk: int):
+    return subject_form_view(
+        request,
+        kind,
+        pk,
+        forms.ProgrammeForm,
+        services.do_enrol_programme,
+        _("Vækstforløb for %(name)s"),
+    )
+
+
+@login_required
+@require_POST
+def consent_withdraw(request, pk: int):
+    consent = access_scoped(request.user, Consent.objects.all(), "change_records", pk=pk)
+    try:
+        services.do_withdraw_consent(request.user, consent, on=timezone.localdate())
+    except DomainError as error:
+        messages.error(request, str(error))
+    return redirect(subject_url(consent.company or consent.founder))
+
+
+@login_required
+@require_POST
+def network_join(request, pk: int):
+    company = access_subject(request.user, "company", pk, "change_records")
+    form = forms.JoinNetworkForm(request.POST, user=request.user)
+    if form.is_valid():
+        services.do_join_network(request.user, form.cleaned_data["network"], company)
+        messages.success(request, _("Virksomheden er med i netværket."))
+    return redirect("company-detail", pk)
+
+
+# --- Sessions, follow-ups, networks --------------------------------------------------------
+
+
+@login_required
+def session_list(request):
+    require_any(request.user, "view_records")
+    filters = forms.SessionFilterForm(request.GET or None, user=request.user)
+    sessions = filters.apply(queries.sessions_visible_to(request.user)).prefetch_related(
+        "consultants"
+    )
+    page = Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "crm/session_list.html", {"page": page, "filters": filters})
+
+
+@login_required
+def follow_ups(request):
+    require_any(request.user, "view_records")
+    sessions = queries.follow_ups_due(request.user, timezone.localdate())
+    return render(request, "crm/follow_ups.html", {"sessions": sessions})
+
+
+@login_required
+def network_list(request):
+    require_any(request.user, "view_records")
+    networks = Network.objects.visible_to(request.user).select_related("municipality")
+    form = forms.NetworkForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.do_create_network(request.user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Netværket er oprettet."))
+            return redirect("network-list")
+    return render(request, "crm/network_list.html", {"networks": networks, "form": form})
