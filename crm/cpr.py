@@ -26,10 +26,11 @@ def clean_cpr(value: str) -> str:
     """
     try:
         return stdnum_cpr.validate(value)
-    except stdnum_errors.InvalidFormat as error:
-        raise ValidationError(_("Et CPR-nummer består af 10 cifre, fx 010190-1234.")) from error
+    # InvalidLength is a kind of InvalidFormat: ask for it first.
     except stdnum_errors.InvalidLength as error:
         raise ValidationError(_("Et CPR-nummer har præcis 10 cifre (DDMMÅÅ-XXXX).")) from error
+    except stdnum_errors.InvalidFormat as error:
+        raise ValidationError(_("Et CPR-nummer består af 10 cifre, fx 010190-1234.")) from error
     except stdnum_errors.ValidationError as error:
         raise ValidationError(
             _("CPR-nummeret indeholder ikke en gyldig fødselsdato (DDMMÅÅ).")

@@ -69,12 +69,20 @@ class CompanyForm(forms.ModelForm):
         pass
 
 
+class NoEchoInput(forms.TextInput):
+    """A text input that never renders its value back, so a CPR number typed into a form
+    that has errors is not repeated in the answer."""
+
+    def format_value(self, value):
+        return None
+
+
 class FounderForm(forms.ModelForm):
     cpr_number = forms.CharField(
         label=_("CPR-nummer"),
         max_length=11,
         help_text=_("DDMMÅÅ-XXXX. Gemmes krypteret og vises derefter maskeret."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        widget=NoEchoInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
 
     class Meta:

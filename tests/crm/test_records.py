@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from crm import services
-from crm.models import Company, Consent, Founder, GuidanceSession
+from crm.models import Company, Consent, GuidanceSession
 from tests.conftest import CVRS, assert_four_users
 
 pytestmark = pytest.mark.django_db
