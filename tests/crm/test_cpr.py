@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_number_without_the_modulus_11_property_is_accepted():
-    assert sum(int(d) * w for d, w in zip(CPR, [4, 3, 2, 7, 6, 5, 4, 3, 2, 1])) % 11 != 0
+    assert (
+        sum(int(d) * w for d, w in zip(CPR, [4, 3, 2, 7, 6, 5, 4, 3, 2, 1], strict=True)) % 11 != 0
+    )
     assert cpr.clean_cpr("010190-2345") == CPR
 
 
