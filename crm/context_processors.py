@@ -1,6 +1,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from crm.notifications import unread_count
 from crm.permissions import roles_of
 
 # (url name, label, roles that see it). Each role sees only what it may use.
@@ -13,6 +14,8 @@ NAVIGATION = [
     ("session-list", _("Vejledninger"), WORKERS),
     ("follow-ups", _("Opfølgning"), WORKERS),
     ("network-list", _("Netværk"), WORKERS),
+    ("triage-queue", _("Visitation"), {"triage"}),
+    ("referral-sent", _("Henvisninger"), {"consultant", "manager"}),
     ("municipality-list", _("Kommuner"), WORKERS | {"viewer"}),
 ]
 
@@ -26,4 +29,4 @@ def navigation(request):
         for name, label, allowed in NAVIGATION
         if roles & allowed
     ]
-    return {"nav_items": items, "user_roles": roles}
+    return {"nav_items": items, "user_roles": roles, "unread": unread_count(request.user)}

@@ -5,9 +5,13 @@ Every tenancy change re-syncs the guardian permissions of the operator's role gr
 from the affected users' next request.
 """
 
+import datetime
+
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.models import GroupObjectPermission
@@ -29,11 +33,16 @@ from crm.models import (
     OperatorRoleGroup,
     ProgrammeEnrolment,
 )
+from crm.notifications import Message, do_notify
 from crm.permissions import ROLE_PERMISSIONS, has_municipality_perm
 
 
 class DomainError(Exception):
     """A rule of the domain refused the change; the message is for the user."""
+
+
+class NotAllowed(DomainError):
+    """The user's role does not allow the change (pages answer 403)."""
 
 
 class DuplicateRecord(DomainError):
@@ -231,7 +240,52 @@ def do_log_session(user, subject, *, operator: Operator, consultants=(), **field
     session.full_clean()
     session.save()
     session.consultants.set(consultants or [user])
+    advise_local_service(session)
     return session
+
+
+ADVIS_OPERATOR_KINDS = [Operator.Kind.FOCUSED, Operator.Kind.HUB]
+
+
+def advise_local_service(session: GuidanceSession) -> None:
+    """Advis (seed 001 §5): a focused or specialised operator met a company or founder that
+    the municipality's local business service has not been in contact with for 12 months:
+    notify that local service. A founder is named only with consent; a company's registry
+    facts may always be shown to the local service of its municipality."""
+    if session.operator.kind not in ADVIS_OPERATOR_KINDS:
+        return
+    subject = session.subject
+    recent_local_contact = GuidanceSession.objects.filter(
+        **subject_fields(subject),
+        operator__kind=Operator.Kind.LOCAL,
+        date__gte=session.date - datetime.timedelta(days=365),
+        date__lte=session.date,
+    ).exists()
+    if recent_local_contact:
+        return
+    local_services = Operator.objects.filter(
+        kind=Operator.Kind.LOCAL, active=True, municipalities=session.municipality
+    )
+    for local in local_services:
+        named = isinstance(subject, Company) or has_consent(subject, local)
+        facts = {
+            "operator": session.operator,
+            "name": subject.name,
+            "municipality": session.municipality,
+        }
+        title = (
+            _("%(operator)s har vejledt %(name)s") % facts
+            if named
+            else _("%(operator)s har været i kontakt med en iværksætter i %(municipality)s") % facts
+        )
+        recipients = get_user_model().objects.filter(
+            memberships__operator=local,
+            memberships__role__in=[Membership.Role.CONSULTANT, Membership.Role.MANAGER],
+        )
+        body = _("Jeres erhvervsservice har ikke haft kontakt med den de seneste 12 måneder.")
+        kind = "company" if isinstance(subject, Company) else "founder"
+        url = reverse(f"{kind}-detail", args=[subject.pk]) if named else ""
+        do_notify(recipients, Message("advis", f"advis:{session.pk}", title, body, url))
 
 
 def last_themes(user, subject) -> list[str]:

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "pghistory",
     "pghistory.admin",
     "crm",
+    "referrals",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +167,7 @@ X_FRAME_OPTIONS = "DENY"
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="knudepunkt@localhost")
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000")  # links in e-mails
 
 # CPR numbers: Fernet keys (comma-separated, newest first) and the HMAC look-up key. The
 # defaults are for development and tests only; `check --deploy` refuses them (crm/checks.py).
@@ -174,6 +176,10 @@ DEVELOPMENT_CPR_LOOKUP_KEY = "development-only-cpr-lookup-key"
 CPR_ENCRYPTION_KEYS = env.list("CPR_ENCRYPTION_KEYS", default=[DEVELOPMENT_CPR_ENCRYPTION_KEY])
 CPR_LOOKUP_KEY = env.str("CPR_LOOKUP_KEY", default=DEVELOPMENT_CPR_LOOKUP_KEY)
 
+# Referral deadlines: days that are not working days besides weekends and public holidays
+# ("MM-DD"): Constitution Day, Christmas Eve, New Year's Eve. Empty the list to work them.
+REFERRAL_CLOSED_DAYS = env.list("REFERRAL_CLOSED_DAYS", default=["06-05", "12-24", "12-31"])
+
 # Celery: with REDIS_URL unset, tasks run in-process (crm.celery logs that at start-up).
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -181,9 +187,15 @@ CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="knudepunkt")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    "referral-deadlines": {
+        "task": "referrals.tasks.scan_referral_deadlines",
+        "schedule": 15 * 60,  # every 15 minutes; the scan is idempotent
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -7,6 +7,7 @@
 and anonymous is a fresh ``Client()``.
 """
 
+import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,4 +127,42 @@ def founder(world):
 
     return do_create_founder(
         world.consultant, cpr_number=CPR, name="Ane Åberg", municipality=world.home
+    )
+
+
+@pytest.fixture(autouse=True)
+def celery_in_process():
+    """Tasks run in the test process unless a test starts a real worker (tests/test_worker*)."""
+    from crm.celery import app
+
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def hub_consent(world, company):
+    from crm.services import do_record_consent
+
+    return do_record_consent(
+        world.consultant,
+        company,
+        given_on=datetime.date.today(),
+        scope="named",
+        operators=[world.hub],
+    )
+
+
+@pytest.fixture
+def referral(world, company, hub_consent):
+    from referrals.services import send_referral
+
+    return send_referral(
+        world.consultant,
+        company,
+        sender_operator=world.local,
+        target_operator=world.hub,
+        reason="Vækstpotentiale i eksport",
+        themes=["export"],
+        after_screening=True,
     )

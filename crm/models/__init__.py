@@ -1,3 +1,4 @@
+from crm.models.notifications import Notification
 from crm.models.records import (
     Company,
     Consent,
@@ -32,6 +33,7 @@ __all__ = [
     "Membership",
     "Municipality",
     "Network",
+    "Notification",
     "Operator",
     "OperatorRoleGroup",
     "ProgrammeEnrolment",

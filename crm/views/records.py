@@ -139,6 +139,11 @@ def timeline(user, subject) -> list[tuple]:
     events = [(s.date, "session", s) for s in sessions]
     events += [(c.given_on, "consent", c) for c in subject.consents.prefetch_related("operators")]
     events += [(p.started_on, "programme", p) for p in subject.programmes.all()]
+    # Referrals (the referrals app) through the reverse relation: crm does not import it.
+    referrals = subject.referrals.visible_to(user).select_related(
+        "target_operator", "target_adviser"
+    )
+    events += [(timezone.localdate(r.sent_at), "referral", r) for r in referrals]
     if isinstance(subject, Company):
         events += [(p.identified_on, "project", p) for p in subject.projects.all()]
         events += [(n.started_on, "network", n) for n in subject.networks.all()]

@@ -1,9 +1,12 @@
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from crm import queries
-from crm.models import Membership, Municipality, Operator
+from crm.models import Membership, Municipality, Notification, Operator
+from crm.notifications import do_mark_read
 from crm.permissions import MEMBER, access_municipality, roles_of
 
 # The landing page a role sees first; a user with several roles gets the first in this order.
@@ -53,3 +56,19 @@ def municipality_detail(request, code: str):
         "crm/municipality_detail.html",
         {"municipality": municipality, "operators": operators},
     )
+
+
+@login_required
+def inbox(request):
+    notifications = Notification.objects.filter(recipient=request.user)
+    page = Paginator(notifications, 50).get_page(request.GET.get("page"))
+    return render(request, "crm/inbox.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notification_open(request, pk: int):
+    """Mark read and follow the notification's link."""
+    notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    do_mark_read(request.user, notification)
+    return redirect(notification.url or "inbox")

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.urls import reverse
 
@@ -18,6 +19,8 @@ def test_check_deploy_is_clean_with_production_values():
         HTTPS="true",
         SECRET_KEY="p" + "r0duct10n-k3y-" * 5,
         ALLOWED_HOSTS="crm.example.dk",
+        CPR_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        CPR_LOOKUP_KEY="k" * 8 + "-production-lookup-key-" * 3,
     )
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests for their own process
     result = subprocess.run(
@@ -31,6 +34,23 @@ def test_check_deploy_is_clean_with_production_values():
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_refuses_the_development_cpr_keys():
+    env = dict(os.environ, DEBUG="false", HTTPS="true", SECRET_KEY="x" * 60)
+    env.pop("CPR_ENCRYPTION_KEYS", None)
+    env.pop("CPR_LOOKUP_KEY", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert "crm.E001" in result.stderr and "crm.E002" in result.stderr
 
 
 @pytest.mark.django_db

@@ -1,0 +1,126 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.permissions import access_scoped
+from crm.services import DomainError, NotAllowed
+from crm.views.records import access_subject, require_any, subject_url
+from referrals import forms, queries, services
+from referrals.models import Referral
+from referrals.permissions import can_act_as_sender, can_triage, can_work
+
+
+@login_required
+def referral_create(request, kind: str, pk: int):
+    subject = access_subject(request.user, kind, pk, "change_records")
+    form = forms.ReferralForm(request.POST or None, user=request.user, subject=subject)
+    if form.is_valid():
+        try:
+            referral = services.send_referral(request.user, subject, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Henvisningen er sendt."))
+            return redirect("referral-detail", referral.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "crm/record_form.html",
+        {"form": form, "subject": subject, "title": _("Henvis %(name)s") % {"name": subject.name}},
+        status=status,
+    )
+
+
+@login_required
+def triage_queue(request):
+    require_any(request.user, "triage_referrals")
+    filters = forms.QueueFilterForm(request.GET or None, user=request.user)
+    queue = queries.triage_queue(request.user, **filters.filters())
+    page = Paginator(queue, 50).get_page(request.GET.get("page"))
+    return render(request, "referrals/queue.html", {"page": page, "filters": filters})
+
+
+@login_required
+def sent_referrals(request):
+    require_any(request.user, "change_records")
+    referrals = queries.sent_by_operators_of(request.user)
+    page = Paginator(referrals, 50).get_page(request.GET.get("page"))
+    return render(request, "referrals/sent.html", {"page": page})
+
+
+def referral_context(user, referral: Referral) -> dict:
+    return {
+        "referral": referral,
+        "can_triage": can_triage(user, referral),
+        "can_work": can_work(user, referral),
+        "is_sender": can_act_as_sender(user, referral),
+        "assign_form": forms.AssignForm(referral=referral) if referral.target_operator else None,
+    }
+
+
+@login_required
+def referral_detail(request, pk: int):
+    referral = access_scoped(request.user, Referral.objects.all(), "view_records", pk=pk)
+    context = referral_context(request.user, referral)
+    context["events"] = referral.state_changes.select_related("by")
+    context["decline_form"] = forms.DeclineForm()
+    context["uptake_form"] = forms.UptakeForm(initial={"uptake": referral.uptake})
+    context["subject_url"] = subject_url(referral.subject)
+    return render(request, "referrals/detail.html", context)
+
+
+def run_action(request, referral: Referral, action: str) -> None:
+    """Call the service for ``action`` with the posted fields."""
+    user = request.user
+    if action == "accept":
+        services.accept_referral(user, referral)
+    elif action == "contacted":
+        services.mark_contacted(user, referral)
+    elif action == "complete":
+        services.complete_referral(user, referral)
+    elif action == "withdraw":
+        services.withdraw_referral(user, referral)
+    elif action == "decline":
+        services.decline_referral(user, referral, reason=request.POST.get("reason", ""))
+    elif action == "assign":
+        form = forms.AssignForm(request.POST, referral=referral)
+        if not form.is_valid():
+            raise DomainError(
+                _("Vælg en kollega hos %(operator)s.") % {"operator": referral.target_operator}
+            )
+        services.assign_referral(user, referral, assignee=form.cleaned_data["assignee"])
+    elif action == "uptake":
+        form = forms.UptakeForm(request.POST)
+        if not form.is_valid():
+            raise DomainError(_("Vælg et af svarene."))
+        services.record_uptake(user, referral, uptake=form.cleaned_data["uptake"])
+
+
+ACTIONS = ["accept", "decline", "contacted", "complete", "withdraw", "assign", "uptake"]
+
+
+@login_required
+@require_POST
+def referral_action(request, pk: int, action: str):
+    """One click on a referral; an htmx request gets the refreshed queue row back."""
+    referral = access_scoped(request.user, Referral.objects.all(), "view_records", pk=pk)
+    try:
+        run_action(request, referral, action)
+    except NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    except DomainError as error:
+        if request.htmx:  # the row again, with the message in it
+            return render(
+                request, "referrals/queue.html#row", {"referral": referral, "error": error}
+            )
+        messages.error(request, str(error))
+        return redirect("referral-detail", pk)
+    if request.htmx:
+        referral = queries.referrals_visible_to(request.user).get(pk=pk)
+        return render(request, "referrals/queue.html#row", {"referral": referral})
+    messages.success(request, _("Henvisningen er opdateret."))
+    return redirect("referral-detail", pk)
