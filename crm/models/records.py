@@ -442,10 +442,6 @@ class GuidanceSession(models.Model):
     def subject(self):
         return self.company or self.founder
 
-    @property
-    def theme_labels(self) -> list[str]:
-        return [Theme(theme).label for theme in self.themes]
-
 
 class Network(models.Model):
     class Kind(models.TextChoices):

@@ -40,6 +40,20 @@ RECORD_PAGES = [
     "company-programme-create",
     "founder-programme-create",
 ]
+# Referral pages and the inbox: tests/referrals/test_views.py.
+REFERRAL_PAGES = [
+    "triage-queue",
+    "referral-sent",
+    "referral-detail",
+    "company-referral-create",
+    "founder-referral-create",
+    "inbox",
+    "notification-open",
+    *[
+        f"referral-{action}"
+        for action in ["accept", "decline", "contacted", "complete", "withdraw", "assign", "uptake"]
+    ],
+]
 UNSCOPED_API = ["api-root", "api-me", "api-municipality-list", "schema", "api-docs"]
 PUBLIC = ["login", "logout", "set_language"]
 SCOPED = ["municipality-detail", "api-municipality-detail"]
@@ -59,7 +73,7 @@ def project_url_names(resolver=None, prefix=""):
 
 
 def test_every_url_is_in_the_access_matrix():
-    covered = set(UNSCOPED_PAGES + RECORD_PAGES + UNSCOPED_API + PUBLIC + SCOPED)
+    covered = set(UNSCOPED_PAGES + RECORD_PAGES + REFERRAL_PAGES + UNSCOPED_API + PUBLIC + SCOPED)
     missing = {name for name in project_url_names() if not name.endswith("-format")} - covered
     assert not missing, f"Add these URLs to the access tests: {sorted(missing)}"
 
