@@ -1,11 +1,57 @@
+"""The REST API (/api/v1/): a second interface over the same scopes and services as the pages.
+
+Lists start from the caller's scope (``visible_to``); one row is fetched through
+``crm.permissions.access_scoped``: 404 outside the caller's municipalities, 403 inside them
+without the right. Writes call the ``do_*`` services, whose refusals answer 400.
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
-from rest_framework.decorators import api_view
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action, api_view
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
+from rest_framework.settings import api_settings
 
-from crm.models import Membership, Municipality
-from crm.permissions import MEMBER
+from crm import filters
+from crm import serializers as shapes
+from crm.models import (
+    Company,
+    Consent,
+    ContactPerson,
+    DevelopmentProject,
+    Founder,
+    GuidanceSession,
+    Membership,
+    Municipality,
+    Network,
+    ProgrammeEnrolment,
+)
+from crm.permissions import MEMBER, access_scoped
+from crm.queries import sessions_visible_to
+from crm.services import (
+    DomainError,
+    DuplicateRecord,
+    do_add_contact,
+    do_add_project,
+    do_create_company,
+    do_create_founder,
+    do_create_network,
+    do_enrol_programme,
+    do_log_session,
+    do_record_consent,
+    do_update_company,
+    do_update_founder,
+    do_withdraw_consent,
+)
+
+READ, CHANGE = "view_records", "change_records"
 
 
 class MunicipalitySerializer(serializers.ModelSerializer):
@@ -59,5 +105,211 @@ def me(request):
     return Response(MeSerializer(data).data)
 
 
+# --- Records -------------------------------------------------------------------------------
+
+
+def right_for(request) -> str:
+    return READ if request.method in SAFE_METHODS else CHANGE
+
+
+class HoldsRecordRight(BasePermission):
+    """Reading needs "view_records", writing "change_records", in at least one municipality:
+    a viewer (aggregated figures only) gets 403, not an empty list. The row's own
+    municipality is checked where the row is fetched."""
+
+    def has_permission(self, request, view) -> bool:
+        return Municipality.objects.for_user(request.user, right_for(request)).exists()
+
+
+def duplicate_body(user, error: DuplicateRecord) -> dict:
+    """The refusal, with the registered record's id only if the caller may see it."""
+    body = {"detail": str(error)}
+    existing = error.existing
+    if type(existing).objects.visible_to(user).filter(pk=existing.pk).exists():
+        body["existing"] = existing.pk
+    return body
+
+
+def field_errors(error: DjangoValidationError) -> dict:
+    """``full_clean()`` errors keyed like the serializer's own."""
+    detail = serializers.as_serializer_error(error)
+    if NON_FIELD_ERRORS in detail:
+        detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+    return detail
+
+
+class RecordViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """List, read and create one kind of record; subclasses name the model, the related rows
+    a response needs (one query for all rows, never one per row) and the create service."""
+
+    permission_classes = [IsAuthenticated, HoldsRecordRight]
+    model = None
+    select = ()
+    prefetch = ()
+
+    def with_related(self, rows):
+        return rows.select_related(*self.select).prefetch_related(*self.prefetch)
+
+    def get_queryset(self):
+        return self.with_related(self.model.objects.visible_to(self.request.user, READ))
+
+    def get_object(self):
+        # access_scoped applies the scope itself, at member level, to tell 404 from 403.
+        rows = self.with_related(self.model.objects.all())
+        row = access_scoped(self.request.user, rows, right_for(self.request), pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, row)
+        return row
+
+    def handle_exception(self, exc):
+        if isinstance(exc, DuplicateRecord):  # a Response: the id stays a number
+            return Response(duplicate_body(self.request.user, exc), status=400)
+        if isinstance(exc, DomainError):
+            exc = ValidationError({"detail": str(exc)})
+        elif isinstance(exc, DjangoValidationError):
+            exc = ValidationError(field_errors(exc))
+        return super().handle_exception(exc)
+
+
+class CompanyViewSet(mixins.UpdateModelMixin, RecordViewSet):
+    """Companies: their registry facts are visible to everyone with "view_records" in the
+    company's municipality."""
+
+    model = Company
+    select = ("municipality", "industry_code")
+    serializer_class = shapes.CompanySerializer
+    filterset_class = filters.CompanyFilter
+    ordering = ("name", "pk")
+
+    def perform_create(self, serializer):
+        serializer.instance = do_create_company(self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = do_update_company(
+            self.request.user, serializer.instance, **serializer.validated_data
+        )
+
+
+class ContactPersonViewSet(RecordViewSet):
+    model = ContactPerson
+    serializer_class = shapes.ContactPersonSerializer
+    filterset_class = filters.ContactPersonFilter
+    ordering = ("name", "pk")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = do_add_contact(self.request.user, data.pop("company"), **data)
+
+
+class FounderViewSet(mixins.UpdateModelMixin, RecordViewSet):
+    """Founders before start. The CPR number is written once, on create, and never returned."""
+
+    model = Founder
+    select = ("municipality",)
+    filterset_class = filters.FounderFilter
+    ordering = ("name", "pk")
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return shapes.FounderCreateSerializer
+        return shapes.FounderSerializer
+
+    def perform_create(self, serializer):
+        serializer.instance = do_create_founder(self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = do_update_founder(
+            self.request.user, serializer.instance, **serializer.validated_data
+        )
+
+
+class GuidanceSessionViewSet(RecordViewSet):
+    """Guidance sessions: those the caller's operator logged, and others' only where the
+    subject consented to share them (``crm.queries.sessions_visible_to``)."""
+
+    model = GuidanceSession
+    select = ("company", "founder", "operator", "municipality")
+    prefetch = (Prefetch("consultants", queryset=get_user_model().objects.only("pk")),)
+    serializer_class = shapes.GuidanceSessionSerializer
+    filterset_class = filters.GuidanceSessionFilter
+    ordering = ("-date", "-pk")
+
+    def get_queryset(self):
+        return sessions_visible_to(self.request.user).prefetch_related(*self.prefetch)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = do_log_session(self.request.user, data.pop("subject"), **data)
+
+
+class ConsentViewSet(RecordViewSet):
+    model = Consent
+    select = ("company__municipality", "founder__municipality")
+    prefetch = ("operators",)
+    serializer_class = shapes.ConsentSerializer
+    filterset_class = filters.ConsentFilter
+    ordering = ("-given_on", "-pk")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = do_record_consent(self.request.user, data.pop("subject"), **data)
+
+    @extend_schema(request=shapes.WithdrawConsentSerializer, responses=shapes.ConsentSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """Withdraw the consent: from then on, other operators no longer see the sessions."""
+        consent = self.get_object()
+        form = shapes.WithdrawConsentSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        on = form.validated_data.get("on", timezone.localdate())
+        consent = do_withdraw_consent(request.user, consent, on=on)
+        return Response(self.get_serializer(consent).data)
+
+
+class NetworkViewSet(RecordViewSet):
+    model = Network
+    prefetch = ("municipalities", "members")
+    serializer_class = shapes.NetworkSerializer
+    filterset_class = filters.NetworkFilter
+    ordering = ("name", "pk")
+
+    def perform_create(self, serializer):
+        serializer.instance = do_create_network(self.request.user, **serializer.validated_data)
+
+
+class DevelopmentProjectViewSet(RecordViewSet):
+    model = DevelopmentProject
+    serializer_class = shapes.DevelopmentProjectSerializer
+    filterset_class = filters.DevelopmentProjectFilter
+    ordering = ("-identified_on", "-pk")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = do_add_project(self.request.user, data.pop("company"), **data)
+
+
+class ProgrammeEnrolmentViewSet(RecordViewSet):
+    model = ProgrammeEnrolment
+    serializer_class = shapes.ProgrammeEnrolmentSerializer
+    filterset_class = filters.ProgrammeEnrolmentFilter
+    ordering = ("-started_on", "-pk")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = do_enrol_programme(self.request.user, data.pop("subject"), **data)
+
+
 router = DefaultRouter()
 router.register("municipalities", MunicipalityViewSet, basename="api-municipality")
+router.register("companies", CompanyViewSet, basename="api-company")
+router.register("contacts", ContactPersonViewSet, basename="api-contact")
+router.register("founders", FounderViewSet, basename="api-founder")
+router.register("sessions", GuidanceSessionViewSet, basename="api-session")
+router.register("consents", ConsentViewSet, basename="api-consent")
+router.register("networks", NetworkViewSet, basename="api-network")
+router.register("projects", DevelopmentProjectViewSet, basename="api-project")
+router.register("enrolments", ProgrammeEnrolmentViewSet, basename="api-enrolment")

@@ -9,6 +9,7 @@ A CPR number is accepted on create and never returned: responses carry ``masked_
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm import cpr
@@ -24,6 +25,7 @@ from crm.models import (
     Operator,
     ProgrammeEnrolment,
 )
+from crm.models.records import GrowthLevel
 from crm.permissions import ROLE_PERMISSIONS
 from crm.services import operators_of
 from crm.validators import validate_cvr
@@ -89,8 +91,19 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         return self.scope(self.context["request"].user)
 
 
+# One named schema for the two optional A/B/C fields (growth potential, screening result):
+# generated per field name, the same choices would get two names (a spectacular warning).
+@extend_schema_field(
+    {"type": "string", "enum": ["", *GrowthLevel.values]}, component_name="OptionalGrowthLevel"
+)
+class OptionalGrowthLevelField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=GrowthLevel.choices, allow_blank=True, required=False, **kwargs)
+
+
 class CompanySerializer(serializers.ModelSerializer):
     municipality = ScopedPrimaryKeyRelatedField(municipalities_to_change)
+    growth_potential = OptionalGrowthLevelField()
     municipality_code = serializers.CharField(source="municipality.code", read_only=True)
     industry = serializers.StringRelatedField(source="industry_code", read_only=True)
 
@@ -198,6 +211,7 @@ class GuidanceSessionSerializer(SubjectSerializer):
     operator = ScopedPrimaryKeyRelatedField(operators_of)
     consultants = ScopedPrimaryKeyRelatedField(colleagues_of, many=True, required=False)
     municipality_code = serializers.CharField(source="municipality.code", read_only=True)
+    screening_result = OptionalGrowthLevelField()
 
     class Meta:
         model = GuidanceSession

@@ -56,7 +56,26 @@ REFERRAL_PAGES = [
 ]
 UNSCOPED_API = ["api-root", "api-me", "api-municipality-list", "schema", "api-docs"]
 PUBLIC = ["login", "logout", "set_language"]
-SCOPED = ["municipality-detail", "api-municipality-detail"]
+SCOPED = [
+    "municipality-detail",
+    "api-municipality-detail",
+    # The record endpoints: four-user tests in tests/crm/test_api.py.
+    *[
+        f"api-{name}-{kind}"
+        for name in [
+            "company",
+            "contact",
+            "founder",
+            "session",
+            "consent",
+            "network",
+            "project",
+            "enrolment",
+        ]
+        for kind in ["list", "detail"]
+    ],
+    "api-consent-withdraw",
+]
 
 
 def project_url_names(resolver=None, prefix=""):
