@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "pghistory.admin",
     "crm",
     "referrals",
+    "contracts",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +196,10 @@ CELERY_BEAT_SCHEDULE = {
     "referral-deadlines": {
         "task": "referrals.tasks.scan_referral_deadlines",
         "schedule": 15 * 60,  # every 15 minutes; the scan is idempotent
+    },
+    "contract-attainment": {
+        "task": "contracts.tasks.compute_all_active_contracts",
+        "schedule": crontab(hour=2, minute=30),  # nightly
     },
 }
 

@@ -166,3 +166,65 @@ def referral(world, company, hub_consent):
         themes=["export"],
         after_screening=True,
     )
+
+
+def start_worker(tmp_path, queue: str):
+    """A real Celery worker process on ``queue``, on the test database."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+    from django.db import connection
+
+    assert settings.REDIS_URL, "worker tests need REDIS_URL (make test sets it)"
+    db = connection.settings_dict
+    if str(db["HOST"]).startswith("/"):  # a socket (the embedded PostgreSQL)
+        url = f"postgres://{db['USER']}@/{db['NAME']}?host={db['HOST']}"
+    else:
+        url = (
+            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        )
+    env = dict(
+        os.environ, DATABASE_URL=url, CELERY_QUEUE=queue, EMAIL_URL=f"filemail:///{tmp_path}"
+    )  # django-environ drops one leading slash
+    return subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "crm",
+            "worker",
+            "--pool=solo",
+            "--queues",
+            queue,
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+    )
+
+
+@dataclass
+class Worker:
+    queue: str
+    process: object
+
+
+@pytest.fixture
+def real_worker(celery_in_process, tmp_path):
+    """A worker on a queue of its own, on the test database, mailing into ``tmp_path``;
+    tasks sent from the test go to it."""
+    import uuid
+
+    worker = Worker(f"test-{uuid.uuid4().hex}", None)
+    worker.process = start_worker(tmp_path, worker.queue)
+    celery_in_process.conf.task_always_eager = False
+    try:
+        yield worker
+    finally:
+        worker.process.terminate()
+        worker.process.wait(timeout=30)

@@ -1,0 +1,278 @@
+"""Contracts as data: parties, municipalities, period, goals with indicators and targets,
+milestones, survey answers (evaluations), attainment snapshots, honoraria and budgets."""
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Company, Municipality, Operator, Theme
+
+
+class ContractQuerySet(models.QuerySet):
+    def visible_to(self, user, perm: str = "view_municipality_data") -> "ContractQuerySet":
+        """Contracts covering at least one municipality where the user holds ``perm``."""
+        allowed = Municipality.objects.for_user(user, perm).values("pk")
+        return self.filter(municipalities__in=allowed).distinct()
+
+
+class Contract(models.Model):
+    class Kind(models.TextChoices):
+        PROGRAMME = "programme", _("Programkontrakt")
+        COOPERATION = "cooperation", _("Samarbejdsaftale")
+        PERFORMANCE = "performance", _("Resultatkontrakt")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Kladde")
+        ACTIVE = "active", _("Aktiv")
+        CLOSED = "closed", _("Afsluttet")
+
+    kind = models.CharField(_("type"), max_length=11, choices=Kind.choices)
+    title = models.CharField(_("titel"), max_length=300)
+    parties = models.ManyToManyField(Operator, related_name="contracts", verbose_name=_("parter"))
+    oversight = models.ForeignKey(
+        Operator,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("tilsyn/ordregiver"),
+    )
+    municipalities = models.ManyToManyField(
+        Municipality, related_name="contracts", verbose_name=_("kommuner")
+    )
+    starts_on = models.DateField(_("start"))
+    ends_on = models.DateField(_("slut"))
+    status = models.CharField(
+        _("status"), max_length=6, choices=Status.choices, default=Status.DRAFT
+    )
+    document = models.FileField(_("underskrevet kontrakt"), upload_to="contracts/", blank=True)
+    budget = models.DecimalField(
+        _("budget (kr.)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    hourly_rate = models.DecimalField(
+        _("timepris (kr.)"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    source = models.CharField(_("kilde"), max_length=200, blank=True)
+
+    objects = ContractQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on", "title"]
+        verbose_name = _("kontrakt")
+        verbose_name_plural = _("kontrakter")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="contract_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Goal(models.Model):
+    class TargetKind(models.TextChoices):
+        COUNT = "count", _("Antal")
+        SHARE = "share", _("Andel (%)")
+        NPS = "nps", _("NPS")
+
+    class MilestoneStatus(models.TextChoices):
+        OPEN = "open", _("Ikke vurderet")
+        PROGRESS = "progress", _("I gang")
+        MET = "met", _("Opfyldt")
+        NOT_MET = "not_met", _("Ikke opfyldt")
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="goals")
+    number = models.CharField(_("nummer"), max_length=10)
+    title = models.CharField(_("titel"), max_length=300)
+    text = models.TextField(_("kontraktens tekst"), blank=True)
+    # An indicator from contracts.indicators.CATALOGUE with its parameters; blank for a
+    # milestone or an externally reported goal.
+    indicator = models.CharField(_("indikator"), max_length=40, blank=True)
+    params = models.JSONField(_("parametre"), default=dict, blank=True)
+    target_kind = models.CharField(
+        _("måltype"), max_length=5, choices=TargetKind.choices, default=TargetKind.COUNT
+    )
+    target = models.DecimalField(_("mål"), max_digits=12, decimal_places=2, null=True, blank=True)
+    per_municipality = models.BooleanField(_("mål pr. kommune"), default=False)
+    starts_on = models.DateField(_("egen periode fra"), null=True, blank=True)
+    ends_on = models.DateField(_("egen periode til"), null=True, blank=True)
+    comment = models.TextField(_("kommentar"), blank=True)
+    # Milestones: judged by a person, with evidence.
+    is_milestone = models.BooleanField(_("milepæl"), default=False)
+    milestone_status = models.CharField(
+        max_length=8, choices=MilestoneStatus.choices, default=MilestoneStatus.OPEN
+    )
+    evidence = models.TextField(_("dokumentation"), blank=True)
+    evidence_file = models.FileField(upload_to="evidence/", blank=True)
+    judged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    judged_at = models.DateTimeField(null=True, blank=True)
+    # Goals measured outside the CRM (awareness, control-group growth): reported value.
+    external_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    external_source = models.CharField(_("kilde til indberettet værdi"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["contract", "pk"]
+        verbose_name = _("mål")
+        verbose_name_plural = _("mål")
+
+    def __str__(self) -> str:
+        return f"Mål {self.number} - {self.title}"
+
+    @property
+    def period(self) -> tuple:
+        return (self.starts_on or self.contract.starts_on, self.ends_on or self.contract.ends_on)
+
+    @property
+    def is_computed(self) -> bool:
+        return bool(self.indicator) and not self.is_milestone
+
+
+class Evaluation(models.Model):
+    """One answer to the national user evaluation (brugerevaluering)."""
+
+    class Satisfaction(models.TextChoices):
+        VERY = "very", _("Meget tilfreds")
+        SATISFIED = "satisfied", _("Tilfreds")
+        NEUTRAL = "neutral", _("Hverken/eller")
+        DISSATISFIED = "dissatisfied", _("Utilfreds")
+        VERY_DISSATISFIED = "very_dissatisfied", _("Meget utilfreds")
+        UNKNOWN = "unknown", _("Ved ikke")
+
+    class Effect(models.TextChoices):
+        HIGH = "high", _("I høj grad")
+        SOME = "some", _("I nogen grad")
+        LOW = "low", _("I lav grad")
+        NONE = "none", _("Slet ikke")
+        UNKNOWN = "unknown", _("Ved ikke")
+
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="+")
+    company = models.ForeignKey(
+        Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    answered_on = models.DateField()
+    segment = models.CharField(max_length=10, choices=Company.Segment.choices, blank=True)
+    themes = ArrayField(
+        models.CharField(max_length=12, choices=Theme.choices), default=list, blank=True
+    )
+    satisfaction = models.CharField(max_length=17, choices=Satisfaction.choices, blank=True)
+    nps = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
+    effect = models.CharField(max_length=7, choices=Effect.choices, blank=True)
+    source = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-answered_on"]
+        indexes = [models.Index(fields=["municipality", "answered_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.operator} {self.answered_on}"
+
+
+class AttainmentRun(models.Model):
+    class State(models.TextChoices):
+        RUNNING = "running", _("Beregner")
+        DONE = "done", _("Færdig")
+        FAILED = "failed", _("Fejlet")
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="runs")
+    as_of = models.DateField()
+    state = models.CharField(max_length=7, choices=State.choices, default=State.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.contract} {self.as_of}"
+
+
+class Snapshot(models.Model):
+    """A goal's value as of a date, for one municipality or (municipality null) in total."""
+
+    class Status(models.TextChoices):
+        MET = "met", _("Opfyldt")
+        ON_TRACK = "on_track", _("På vej")
+        AT_RISK = "at_risk", _("I risiko")
+        BEHIND = "behind", _("Bagud")
+        NO_DATA = "no_data", _("Ingen data")
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="snapshots")
+    as_of = models.DateField()
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    value = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    numerator = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    denominator = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    target = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    attainment = models.DecimalField(max_digits=8, decimal_places=1, null=True)
+    status = models.CharField(max_length=8, choices=Status.choices)
+    computed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["goal", "as_of", "municipality"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["goal", "as_of", "municipality"], name="snapshot_once", nulls_distinct=False
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.goal} {self.as_of}: {self.value}"
+
+
+class PaymentRule(models.Model):
+    """Honoraria (seed 001 §8): what the specialised service pays the local one."""
+
+    class Kind(models.TextChoices):
+        FOUNDER = "founder", _("Pr. registreret iværksætter")
+        GROWTH_REFERRAL = "growth_referral", _("Pr. screening og henvisning med vækstpotentiale")
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="payment_rules")
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    amount = models.DecimalField(_("beløb (kr.)"), max_digits=10, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "kind"], name="payment_rule_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.amount}"
+
+
+class BudgetLine(models.Model):
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="budget_lines")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(_("budgetlinje"), max_length=200)
+    amount = models.DecimalField(_("beløb (kr.)"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["contract", "municipality", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BudgetTransfer(models.Model):
+    from_line = models.ForeignKey(BudgetLine, on_delete=models.PROTECT, related_name="+")
+    to_line = models.ForeignKey(BudgetLine, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    reason = models.TextField(_("begrundelse"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.from_line} → {self.to_line}"
