@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db.models import Count, F, Func, IntegerField, Q, QuerySet, Value
 
 from crm.models import Founder, GuidanceSession, Network, Operator
-from crm.models.records import DevelopmentProject
+from crm.models.records import DevelopmentProject, ProgrammeEnrolment
 from referrals.models import Adviser, Referral
 
 HUNDRED = Decimal(100)
@@ -332,6 +332,20 @@ def networks(period, municipality_ids) -> Result:
     """Business networks started by the end of the period. Seed 000: "et erhvervsnetværk i
     hver kommune"."""
     rows = Network.objects.filter(started_on__lte=period.end, municipality__in=municipality_ids)
+    return grouped(rows, "municipality", municipality_ids, counted(Count("pk")))
+
+
+@indicator("enrolments")
+def enrolments(period, municipality_ids, *, growth_level=None, subject=None) -> Result:
+    """Growth programme enrolments started in the period. Seed 001 §7: "vækstforløb på
+    A-, B- og C-niveau" for founders and companies."""
+    rows = ProgrammeEnrolment.objects.filter(
+        started_on__range=(period.start, period.end), municipality__in=municipality_ids
+    )
+    if growth_level:
+        rows = rows.filter(growth_level=growth_level)
+    if subject:
+        rows = rows.filter(**{f"{subject}__isnull": False})
     return grouped(rows, "municipality", municipality_ids, counted(Count("pk")))
 
 

@@ -16,6 +16,7 @@ NAVIGATION = [
     ("network-list", _("Netværk"), WORKERS),
     ("triage-queue", _("Visitation"), {"triage"}),
     ("referral-sent", _("Henvisninger"), {"consultant", "manager"}),
+    ("contract-list", _("Kontrakter"), WORKERS | {"viewer"}),
     ("municipality-list", _("Kommuner"), WORKERS | {"viewer"}),
 ]
 

@@ -1,0 +1,18 @@
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from contracts.demo import seed_contracts
+from contracts.models import Contract
+from contracts.services import compute_attainment
+
+
+class Command(BaseCommand):
+    help = "Load the three demo contracts of the source documents and compute attainment."
+
+    def handle(self, *args, **options):
+        logins = seed_contracts()
+        for contract in Contract.objects.all():
+            compute_attainment(contract, min(timezone.localdate(), contract.ends_on))
+        self.stdout.write(f"Contracts: {Contract.objects.count()} (attainment computed).")
+        for username, password, operator in logins:
+            self.stdout.write(f"  viewer      {username:<13} {password}   ({operator})")

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from contracts import views
+
+urlpatterns = [
+    path("kontrakter/", views.contract_list, name="contract-list"),
+    path("kontrakter/<int:pk>/", views.contract_detail, name="contract-detail"),
+    path("kontrakter/<int:pk>/rediger/", views.contract_edit, name="contract-edit"),
+    path("kontrakter/<int:pk>/maal/", views.goal_edit, name="goal-create"),
+    path("kontrakter/<int:pk>/maal/<int:goal_pk>/", views.goal_edit, name="goal-edit"),
+    path(
+        "kontrakter/<int:pk>/maal/<int:goal_pk>/milepael/",
+        views.milestone_judge,
+        name="milestone-judge",
+    ),
+    path("kontrakter/<int:pk>/beregn/", views.contract_compute, name="contract-compute"),
+    path("kontrakter/<int:pk>/beregning/", views.contract_run, name="contract-run"),
+    path("kontrakter/<int:pk>/evalueringer/", views.evaluation_import, name="evaluation-import"),
+    path("kontrakter/<int:pk>/honorar/", views.settlement, name="contract-settlement"),
+    path("kontrakter/<int:pk>/budget/", views.budget, name="contract-budget"),
+]

@@ -1,0 +1,211 @@
+"""Contract pages: goal attainment for officials (aggregates only) and managers; editing,
+milestones, evaluation import, honoraria and budget for managers of the parties."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from contracts import forms, services
+from contracts.models import AttainmentRun, Contract, Goal
+from contracts.tasks import compute_contract_attainment
+from crm.permissions import MEMBER
+from crm.services import DomainError, NotAllowed
+
+
+def access_contract(user, pk: int, *, manage: bool = False) -> Contract:
+    """404 unless the contract covers one of the user's municipalities; 403 when managing
+    is asked and the user is not a manager there."""
+    contract = Contract.objects.visible_to(user, MEMBER).filter(pk=pk).first()
+    if contract is None:
+        raise Http404
+    if manage:
+        try:
+            services.check_can_manage(user, contract)
+        except NotAllowed as error:
+            raise PermissionDenied(str(error)) from error
+    return contract
+
+
+def can_manage(user, contract) -> bool:
+    try:
+        services.check_can_manage(user, contract)
+    except NotAllowed:
+        return False
+    return True
+
+
+@login_required
+def contract_list(request):
+    contracts = Contract.objects.visible_to(request.user, MEMBER).prefetch_related("parties")
+    return render(request, "contracts/list.html", {"contracts": contracts})
+
+
+def goal_table(contract: Contract):
+    """Per goal: its total snapshot and its municipalities' snapshots (latest date)."""
+    snapshots = services.latest_snapshots(contract)
+    by_goal = {}
+    for snap in snapshots:
+        entry = by_goal.setdefault(snap.goal_id, {"total": None, "municipalities": []})
+        if snap.municipality_id is None:
+            entry["total"] = snap
+        else:
+            entry["municipalities"].append(snap)
+    return [
+        (goal, by_goal.get(goal.pk, {"total": None, "municipalities": []}))
+        for goal in contract.goals.all()
+    ]
+
+
+@login_required
+def contract_detail(request, pk: int):
+    contract = access_contract(request.user, pk)
+    context = {
+        "contract": contract,
+        "goals": goal_table(contract),
+        "run": contract.runs.first(),
+        "can_manage": can_manage(request.user, contract),
+    }
+    return render(request, "contracts/detail.html", context)
+
+
+@login_required
+def contract_edit(request, pk: int):
+    contract = access_contract(request.user, pk, manage=True)
+    form = forms.ContractForm(request.POST or None, request.FILES or None, instance=contract)
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Kontrakten er gemt."))
+        return redirect("contract-detail", pk)
+    return render(
+        request,
+        "crm/record_form.html",
+        {"form": form, "title": _("Ret %(title)s") % {"title": contract.title}, "multipart": True},
+    )
+
+
+@login_required
+def goal_edit(request, pk: int, goal_pk: int | None = None):
+    contract = access_contract(request.user, pk, manage=True)
+    goal = (
+        get_object_or_404(Goal, pk=goal_pk, contract=contract)
+        if goal_pk
+        else Goal(contract=contract)
+    )
+    form = forms.GoalForm(request.POST or None, instance=goal)
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Målet er gemt."))
+        return redirect("contract-detail", pk)
+    return render(request, "crm/record_form.html", {"form": form, "title": _("Mål")})
+
+
+@login_required
+@require_POST
+def contract_compute(request, pk: int):
+    """Start a recompute in Celery; the page polls the run until it is done."""
+    contract = access_contract(request.user, pk, manage=True)
+    today = timezone.localdate()
+    compute_contract_attainment.delay(contract.pk, today.isoformat())
+    run = contract.runs.first()
+    return render(
+        request, "contracts/detail.html#run", {"contract": contract, "run": run, "polling": True}
+    )
+
+
+@login_required
+def contract_run(request, pk: int):
+    contract = access_contract(request.user, pk)
+    run = contract.runs.first()
+    polling = run is None or run.state == AttainmentRun.State.RUNNING
+    return render(
+        request, "contracts/detail.html#run", {"contract": contract, "run": run, "polling": polling}
+    )
+
+
+@login_required
+def milestone_judge(request, pk: int, goal_pk: int):
+    contract = access_contract(request.user, pk, manage=True)
+    goal = get_object_or_404(Goal, pk=goal_pk, contract=contract, is_milestone=True)
+    form = forms.MilestoneForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"status": goal.milestone_status, "evidence": goal.evidence},
+    )
+    if form.is_valid():
+        services.judge_milestone(request.user, goal, **form.cleaned_data)
+        messages.success(request, _("Milepælen er vurderet."))
+        return redirect("contract-detail", pk)
+    return render(
+        request, "crm/record_form.html", {"form": form, "title": str(goal), "multipart": True}
+    )
+
+
+@login_required
+def evaluation_import(request, pk: int):
+    contract = access_contract(request.user, pk, manage=True)
+    form = forms.EvaluationImportForm(request.POST or None, request.FILES or None)
+    if form.is_valid():
+        try:
+            count = services.import_evaluations(
+                request.user,
+                form.cleaned_data["file"].read(),
+                source=form.cleaned_data["file"].name,
+            )
+        except DomainError as error:
+            form.add_error("file", str(error))
+        else:
+            compute_contract_attainment.delay(contract.pk)
+            messages.success(
+                request, _("%(count)d svar er indlæst; målopfyldelsen beregnes.") % {"count": count}
+            )
+            return redirect("contract-detail", pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "crm/record_form.html",
+        {"form": form, "title": _("Indlæs brugerevaluering"), "multipart": True},
+        status=status,
+    )
+
+
+@login_required
+def settlement(request, pk: int):
+    contract = access_contract(request.user, pk, manage=True)
+    form = forms.SettlementForm(
+        request.GET or None, initial={"start": contract.starts_on, "end": contract.ends_on}
+    )
+    lines, total = ([], None)
+    if form.is_valid():
+        lines, total = services.settlement(
+            contract, form.cleaned_data["start"], form.cleaned_data["end"]
+        )
+    return render(
+        request,
+        "contracts/settlement.html",
+        {"contract": contract, "form": form, "lines": lines, "total": total},
+    )
+
+
+@login_required
+def budget(request, pk: int):
+    contract = access_contract(request.user, pk, manage=True)
+    form = forms.TransferForm(request.POST or None, contract=contract)
+    if form.is_valid():
+        try:
+            services.transfer_budget(request.user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Beløbet er flyttet."))
+            return redirect("contract-budget", pk)
+    lines, hours, spent = services.budget_status(contract)
+    return render(
+        request,
+        "contracts/budget.html",
+        {"contract": contract, "lines": lines, "hours": hours, "spent": spent, "form": form},
+    )

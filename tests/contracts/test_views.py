@@ -1,0 +1,277 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from contracts.models import BudgetLine, Contract, Evaluation, Goal, PaymentRule, Snapshot
+from crm import services
+from tests.conftest import assert_four_users
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+TODAY = datetime.date.today()
+
+
+@pytest.fixture
+def contract(world):
+    contract = Contract.objects.create(
+        kind="cooperation",
+        title="Samarbejdsaftale Viborg",
+        starts_on=D(TODAY.year, 1, 1),
+        ends_on=D(TODAY.year, 12, 31),
+        status="active",
+        hourly_rate=500,
+    )
+    contract.municipalities.set([world.home])
+    contract.parties.set([world.local])
+    Goal.objects.create(
+        contract=contract,
+        number="1",
+        title="Vejledte virksomheder",
+        indicator="companies_contacted",
+        target=200,
+    )
+    Goal.objects.create(
+        contract=contract,
+        number="2",
+        title="Tilfredse brugere",
+        indicator="satisfaction_share",
+        target_kind="share",
+        target=80,
+        params={"answers": ["very", "satisfied"]},
+    )
+    Goal.objects.create(contract=contract, number="9", title="Klynger", is_milestone=True)
+    return contract
+
+
+def test_contract_list_for_members_only(world, contract):
+    for user in (world.viewer, world.consultant, world.outsider):
+        assert world.client_for(user).get(reverse("contract-list")).status_code == 200
+    assert (
+        list(world.client_for(world.outsider).get(reverse("contract-list")).context["contracts"])
+        == []
+    )
+    assert Client().get(reverse("contract-list"))["Location"].startswith("/login/")
+
+
+def test_contract_page_for_the_four_users(world, contract):
+    url = reverse("contract-detail", args=[contract.pk])
+    # Officials read it (the viewer role); nobody in the municipality lacks the right to read,
+    # so the 403 walk is on the managers' pages below.
+    assert world.client_for(world.viewer).get(url).status_code == 200
+    assert world.client_for(world.outsider).get(url).status_code == 404
+    assert Client().get(url)["Location"].startswith("/login/")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["contract-edit", "goal-create", "evaluation-import", "contract-settlement", "contract-budget"],
+)
+def test_manager_pages_for_the_four_users(world, contract, name):
+    assert_four_users(
+        world, reverse(name, args=[contract.pk]), allowed=world.manager, no_right=world.consultant
+    )
+
+
+def test_goal_pages_for_the_four_users(world, contract):
+    goal = contract.goals.get(number="1")
+    milestone = contract.goals.get(number="9")
+    assert_four_users(
+        world,
+        reverse("goal-edit", args=[contract.pk, goal.pk]),
+        allowed=world.manager,
+        no_right=world.consultant,
+    )
+    assert_four_users(
+        world,
+        reverse("milestone-judge", args=[contract.pk, milestone.pk]),
+        allowed=world.manager,
+        no_right=world.consultant,
+    )
+
+
+def test_compute_and_run_for_the_four_users(world, contract):
+    assert_four_users(
+        world,
+        reverse("contract-compute", args=[contract.pk]),
+        method="post",
+        allowed=world.manager,
+        no_right=world.consultant,
+    )
+    assert (
+        world.client_for(world.viewer).get(reverse("contract-run", args=[contract.pk])).status_code
+        == 200
+    )
+    assert (
+        world.client_for(world.outsider)
+        .get(reverse("contract-run", args=[contract.pk]))
+        .status_code
+        == 404
+    )
+
+
+def test_officials_see_aggregates_only(world, contract, company, founder):
+    services.do_log_session(
+        world.consultant,
+        company,
+        operator=world.local,
+        date=TODAY,
+        tier="local",
+        channel="visit",
+        content="Fortrolige noter",
+    )
+    client = world.client_for(world.manager)
+    client.post(reverse("contract-compute", args=[contract.pk]))
+
+    page = world.client_for(world.viewer).get(reverse("contract-detail", args=[contract.pk]))
+
+    goal = page.context["goals"][0]
+    assert goal[1]["total"].value == 1
+    for secret in (company.name, company.cvr, founder.name, "Fortrolige", "010190"):
+        assert secret not in page.text
+
+
+def test_manager_edits_a_goal(world, contract):
+    goal = contract.goals.get(number="1")
+    response = world.client_for(world.manager).post(
+        reverse("goal-edit", args=[contract.pk, goal.pk]),
+        {
+            "number": "1",
+            "title": "Vejledte virksomheder",
+            "indicator": "companies_guided",
+            "params": "{}",
+            "target_kind": "count",
+            "target": "150",
+        },
+    )
+
+    assert response.status_code == 302
+    goal.refresh_from_db()
+    assert (goal.indicator, goal.target) == ("companies_guided", Decimal(150))
+
+
+def test_milestone_is_judged_with_evidence(world, contract):
+    milestone = contract.goals.get(number="9")
+    world.client_for(world.manager).post(
+        reverse("milestone-judge", args=[contract.pk, milestone.pk]),
+        {"status": "met", "evidence": "Aftaler med alle 14 klynger underskrevet"},
+    )
+
+    milestone.refresh_from_db()
+    assert milestone.milestone_status == "met" and milestone.judged_by == world.manager
+
+
+def csv_file(text: str):
+    return SimpleUploadedFile("evaluering.csv", text.encode(), content_type="text/csv")
+
+
+def test_evaluation_import_then_attainment(world, contract):
+    text = (
+        "operator;municipality_code;answered_on;segment;themes;satisfaction;nps;effect;cvr\n"
+        f"Viborgegnens Erhvervsråd;791;01.03.{TODAY.year};growth;green;Meget tilfreds;10;"
+        "I høj grad;\n"
+        f"Viborgegnens Erhvervsråd;791;02.03.{TODAY.year};operations;;Utilfreds;3;;\n"
+    )
+    response = world.client_for(world.manager).post(
+        reverse("evaluation-import", args=[contract.pk]), {"file": csv_file(text)}
+    )
+
+    assert response.status_code == 302
+    assert Evaluation.objects.count() == 2
+    total = Snapshot.objects.get(goal__number="2", municipality=None)
+    assert total.value == Decimal("50.0")
+
+
+def test_a_broken_evaluation_file_is_refused_whole_with_the_line(world, contract):
+    text = (
+        "operator;municipality_code;answered_on;satisfaction\n"
+        f"Viborgegnens Erhvervsråd;791;01.03.{TODAY.year};Meget tilfreds\n"
+        f"Viborgegnens Erhvervsråd;791;31.02.{TODAY.year};Tilfreds\n"
+    )
+    response = world.client_for(world.manager).post(
+        reverse("evaluation-import", args=[contract.pk]), {"file": csv_file(text)}
+    )
+
+    assert response.status_code == 400
+    assert "Linje 3" in response.text and "dd.mm.åååå" in response.text
+    assert not Evaluation.objects.exists()
+
+
+def test_an_evaluation_for_a_foreign_municipality_is_refused(world, contract):
+    text = (
+        f"operator;municipality_code;answered_on\nViborgegnens Erhvervsråd;751;01.03.{TODAY.year}\n"
+    )
+    response = world.client_for(world.manager).post(
+        reverse("evaluation-import", args=[contract.pk]), {"file": csv_file(text)}
+    )
+
+    assert "ukendt kommunekode" in response.text
+    assert not Evaluation.objects.exists()
+
+
+def test_honorarium_settlement_lists_its_evidence(world, contract, company, founder, hub_consent):
+    from referrals.services import send_referral
+
+    PaymentRule.objects.create(contract=contract, kind="founder", amount=500)
+    PaymentRule.objects.create(contract=contract, kind="growth_referral", amount=2500)
+    send_referral(
+        world.consultant,
+        company,
+        sender_operator=world.local,
+        target_operator=world.hub,
+        reason="Vækst",
+        after_screening=True,
+    )
+    send_referral(
+        world.consultant,
+        company,
+        sender_operator=world.local,
+        target_operator=world.hub,
+        reason="Uden screening",
+    )
+
+    response = world.client_for(world.manager).get(
+        reverse("contract-settlement", args=[contract.pk]),
+        {"start": D(TODAY.year, 1, 1).isoformat(), "end": D(TODAY.year, 12, 31).isoformat()},
+    )
+
+    assert response.context["total"] == Decimal(3000)
+    assert "010190-xxxx" in response.text
+
+
+def test_budget_transfer_with_a_reason(world, contract):
+    a = BudgetLine.objects.create(contract=contract, name="Vejledning", amount=1000)
+    b = BudgetLine.objects.create(contract=contract, name="Netværk", amount=500)
+    client = world.client_for(world.manager)
+
+    refused = client.post(
+        reverse("contract-budget", args=[contract.pk]),
+        {"from_line": a.pk, "to_line": a.pk, "amount": "100", "reason": "x"},
+    )
+    client.post(
+        reverse("contract-budget", args=[contract.pk]),
+        {"from_line": a.pk, "to_line": b.pk, "amount": "200", "reason": "Flere netværk"},
+    )
+
+    assert "forskellige linjer" in refused.text
+    lines = dict(client.get(reverse("contract-budget", args=[contract.pk])).context["lines"])
+    assert (lines[a], lines[b]) == (Decimal(800), Decimal(700))
+
+
+def test_the_demo_contracts_load_and_compute(world):
+    from django.core.management import call_command
+
+    call_command("seed_contracts")
+    call_command("seed_contracts")
+
+    assert Contract.objects.count() == 3
+    syd = Contract.objects.get(title__startswith="Resultatkontrakt 2022")
+    assert syd.municipalities.count() == 13
+    assert syd.municipalities.filter(name="Middelfart").exists()
+    assert (
+        Snapshot.objects.filter(goal__contract=syd, municipality=None).count()
+        == syd.goals.exclude(indicator="").exclude(is_milestone=True).count()
+    )
