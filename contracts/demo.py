@@ -253,7 +253,8 @@ def syddanmark_2022() -> Contract:
         {
             "number": "1b",
             "title": "Kendskabsgrad",
-            "external_source": "Erhvervsstyrelsens kendskabsmåling (ikke i CRM'et); ikke målt i 2022",
+            "external_source": "Erhvervsstyrelsens kendskabsmåling (ikke i CRM'et); "
+            "ikke målt i 2022",
         },
         {
             "number": "2",

@@ -54,6 +54,20 @@ REFERRAL_PAGES = [
         for action in ["accept", "decline", "contacted", "complete", "withdraw", "assign", "uptake"]
     ],
 ]
+# Contract pages: tests/contracts/test_views.py.
+CONTRACT_PAGES = [
+    "contract-list",
+    "contract-detail",
+    "contract-edit",
+    "goal-create",
+    "goal-edit",
+    "milestone-judge",
+    "contract-compute",
+    "contract-run",
+    "evaluation-import",
+    "contract-settlement",
+    "contract-budget",
+]
 UNSCOPED_API = ["api-root", "api-me", "api-municipality-list", "schema", "api-docs"]
 PUBLIC = ["login", "logout", "set_language"]
 SCOPED = [
@@ -92,7 +106,15 @@ def project_url_names(resolver=None, prefix=""):
 
 
 def test_every_url_is_in_the_access_matrix():
-    covered = set(UNSCOPED_PAGES + RECORD_PAGES + REFERRAL_PAGES + UNSCOPED_API + PUBLIC + SCOPED)
+    covered = set(
+        UNSCOPED_PAGES
+        + RECORD_PAGES
+        + REFERRAL_PAGES
+        + CONTRACT_PAGES
+        + UNSCOPED_API
+        + PUBLIC
+        + SCOPED
+    )
     missing = {name for name in project_url_names() if not name.endswith("-format")} - covered
     assert not missing, f"Add these URLs to the access tests: {sorted(missing)}"
 
