@@ -17,6 +17,9 @@ NAVIGATION = [
     ("triage-queue", _("Visitation"), {"triage"}),
     ("referral-sent", _("Henvisninger"), {"consultant", "manager"}),
     ("contract-list", _("Kontrakter"), WORKERS | {"viewer"}),
+    ("report-list", _("Rapporter"), WORKERS | {"viewer"}),
+    ("activity-dashboard", _("Aktivitet"), {"manager"}),
+    ("my-month", _("Min måned"), {"consultant", "triage"}),
     ("municipality-list", _("Kommuner"), WORKERS | {"viewer"}),
 ]
 

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "crm",
     "referrals",
     "contracts",
+    "reporting",
 ]
 
 MIDDLEWARE = [

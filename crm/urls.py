@@ -38,6 +38,7 @@ urlpatterns = [
     path("beskeder/<int:pk>/", shell.notification_open, name="notification-open"),
     path("", include("referrals.urls")),
     path("", include("contracts.urls")),
+    path("", include("reporting.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("adgangskode/", auth_views.PasswordChangeView.as_view(), name="password_change"),

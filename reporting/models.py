@@ -1,0 +1,60 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import Contract
+from crm.models import Company
+
+
+class Report(models.Model):
+    """A PDF rendered in Celery, stored and listed with who asked for it and when."""
+
+    class Kind(models.TextChoices):
+        ANNUAL = "annual", _("Årsrapport")
+        HALF_YEAR = "half_year", _("Halvårlig opfølgning")
+        SETTLEMENT = "settlement", _("Honorarafregning")
+        COMPANY = "company", _("Oversigt over en virksomhed")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Venter")
+        DONE = "done", _("Klar")
+        FAILED = "failed", _("Fejlet")
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, null=True, blank=True, related_name="reports"
+    )
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    state = models.CharField(max_length=7, choices=State.choices, default=State.PENDING)
+    file = models.FileField(upload_to="reports/", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%d.%m.%Y}"
+
+
+class ExportLog(models.Model):
+    """Exports of person data are themselves logged (who, what, how many rows)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=50)
+    rows = models.PositiveIntegerField()
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.kind} {self.rows}"

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from reporting import views
+
+urlpatterns = [
+    path("rapporter/", views.report_list, name="report-list"),
+    path("rapporter/kontrakt/<int:pk>/", views.contract_dashboard, name="contract-dashboard"),
+    path(
+        "rapporter/kontrakt/<int:pk>/pdf/<str:kind>/", views.contract_report, name="contract-report"
+    ),
+    path("rapporter/kontrakt/<int:pk>/maal.<str:fmt>", views.export_goals, name="export-goals"),
+    path("rapporter/aktivitet/", views.activity_dashboard, name="activity-dashboard"),
+    path("rapporter/min-maaned/", views.my_month, name="my-month"),
+    path("rapporter/virksomhed/<int:pk>/pdf/", views.company_report, name="company-report"),
+    path("rapporter/<int:pk>/", views.report_detail, name="report-detail"),
+    path("rapporter/<int:pk>/fil/", views.report_file, name="report-file"),
+    path("rapporter/henvisninger.<str:fmt>", views.export_referrals, name="export-referrals"),
+    path("rapporter/deltagere.<str:fmt>", views.export_participants, name="export-participants"),
+]

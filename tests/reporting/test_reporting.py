@@ -1,0 +1,214 @@
+import datetime
+import io
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from contracts.models import Contract, Goal
+from contracts.services import compute_attainment
+from crm import services
+from reporting.charts import bar_chart, pace_chart, sparkline
+from reporting.models import ExportLog, Report
+from tests.conftest import ARTIFACTS, assert_four_users
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+TODAY = datetime.date.today()
+
+
+@pytest.fixture
+def contract(world, company):
+    contract = Contract.objects.create(
+        kind="performance",
+        title="Resultatkontrakt Viborg",
+        starts_on=D(TODAY.year, 1, 1),
+        ends_on=D(TODAY.year, 12, 31),
+        status="active",
+    )
+    contract.municipalities.set([world.home])
+    contract.parties.set([world.local])
+    Goal.objects.create(
+        contract=contract,
+        number="1",
+        title="Kontaktede virksomheder",
+        indicator="companies_contacted",
+        target=40,
+        text="Kontakt til 40 virksomheder",
+    )
+    Goal.objects.create(contract=contract, number="9", title="Klyngeaftaler", is_milestone=True)
+    services.do_log_session(
+        world.consultant,
+        company,
+        operator=world.local,
+        date=TODAY,
+        tier="local",
+        channel="visit",
+        content="Fortroligt indhold",
+    )
+    compute_attainment(contract, TODAY - datetime.timedelta(days=1))
+    compute_attainment(contract, TODAY)
+    return contract
+
+
+def test_charts_are_svg_with_a_text_alternative():
+    line = sparkline([1, 3, 2], title="Mål 1")
+    bars = bar_chart([("Viborg", 12), ("Skive", 3.5)], title="Vejledninger")
+    pace = pace_chart(
+        [(D(2026, 2, 1), 10)], target=40, start=D(2026, 1, 1), end=D(2026, 12, 31), title="Tempo"
+    )
+
+    assert "<title>Mål 1</title><desc>1, 3, 2</desc>" in line and "<polyline" in line
+    assert "Viborg: 12; Skive: 3,5" in bars
+    assert "01.02.2026: 10. Mål 40" in pace
+
+
+def test_dashboard_for_the_four_users(world, contract):
+    url = reverse("contract-dashboard", args=[contract.pk])
+    assert world.client_for(world.viewer).get(url).status_code == 200
+    assert world.client_for(world.outsider).get(url).status_code == 404
+    assert Client().get(url)["Location"].startswith("/login/")
+
+
+def test_the_official_dashboard_shows_aggregates_only(world, contract, company):
+    response = world.client_for(world.viewer).get(reverse("contract-dashboard", args=[contract.pk]))
+
+    assert 'data-goal="1"' in response.text and "<svg" in response.text
+    for secret in (company.name, company.cvr, "Fortroligt"):
+        assert secret not in response.text
+
+
+def test_the_viewer_reaches_no_person_data_by_any_url(world, contract, company, founder):
+    """Walk every URL of the project with the viewer: nothing shows a name, CVR or CPR."""
+    from tests.crm.test_access import project_url_names  # noqa: F401 - the same URL walk
+
+    client = world.client_for(world.viewer)
+    urls = [
+        reverse(name)
+        for name in [
+            "home",
+            "search",
+            "company-list",
+            "founder-list",
+            "session-list",
+            "follow-ups",
+            "network-list",
+            "triage-queue",
+            "referral-sent",
+            "contract-list",
+            "report-list",
+            "my-month",
+            "municipality-list",
+            "api-company-list",
+            "api-founder-list",
+            "api-session-list",
+            "export-referrals",
+        ]
+        if name != "export-referrals"
+    ]
+    urls += [
+        reverse("company-detail", args=[company.pk]),
+        reverse("founder-detail", args=[founder.pk]),
+        reverse("company-report", args=[company.pk]),
+        reverse("export-referrals", args=["csv"]),
+        reverse("contract-dashboard", args=[contract.pk]),
+        reverse("contract-detail", args=[contract.pk]),
+    ]
+    for url in urls:
+        response = client.get(url)
+        text = response.content.decode(errors="ignore")
+        assert company.name not in text and company.cvr not in text, url
+        assert founder.name not in text and "010190" not in text, url
+
+
+def test_annual_report_pdf_holds_every_goal_target_and_value(
+    world, contract, django_capture_on_commit_callbacks
+):
+    client = world.client_for(world.viewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("contract-report", args=[contract.pk, "annual"]))
+    report = Report.objects.get()
+    assert response["Location"] == reverse("report-detail", args=[report.pk])
+
+    assert client.get(reverse("report-detail", args=[report.pk])).status_code == 200
+    download = client.get(reverse("report-file", args=[report.pk]))
+    data = b"".join(download.streaming_content)
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+    assert report.state == "pending" or Report.objects.get().state == "done"
+    assert "Resultatkontrakt Viborg" in text and "Kontakt til 40 virksomheder" in text
+    assert "Mål 1 – Kontaktede virksomheder" in text
+    assert "40" in text and "Side 1 af" in text
+    assert "Klyngeaftaler" in text
+    (ARTIFACTS / "annual-report.pdf").write_bytes(data)
+    # The report belongs to the contract: another municipality's user cannot fetch it.
+    assert (
+        world.client_for(world.outsider).get(reverse("report-file", args=[report.pk])).status_code
+        == 404
+    )
+
+
+def test_the_settlement_pdf_is_for_managers(world, contract):
+    url = reverse("contract-report", args=[contract.pk, "settlement"])
+    assert_four_users(
+        world, url, method="post", allowed=world.manager, no_right=world.viewer, ok=302
+    )
+
+
+def test_company_summary_pdf(world, company, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        world.client_for(world.consultant).post(reverse("company-report", args=[company.pk]))
+    report = Report.objects.get(kind="company")
+    text = PdfReader(report.file.open("rb")).pages[0].extract_text()
+
+    assert company.name in text and company.cvr in text
+    assert_four_users(world, reverse("report-detail", args=[report.pk]), allowed=world.consultant)
+
+
+def test_goal_table_exports(world, contract):
+    client = world.client_for(world.viewer)
+    csv_text = client.get(reverse("export-goals", args=[contract.pk, "csv"])).content.decode(
+        "utf-8-sig"
+    )
+    xlsx = client.get(reverse("export-goals", args=[contract.pk, "xlsx"])).content
+
+    assert csv_text.splitlines()[0].startswith("Mål;Titel")
+    assert "1;Kontaktede virksomheder;40.00;1.00" in csv_text
+    sheet = load_workbook(io.BytesIO(xlsx)).active
+    assert [cell.value for cell in sheet[1]][:2] == ["Mål", "Titel"]
+    assert (
+        world.client_for(world.outsider)
+        .get(reverse("export-goals", args=[contract.pk, "csv"]))
+        .status_code
+        == 404
+    )
+
+
+def test_participant_list_masks_cpr_and_is_logged(world, company, founder):
+    for subject in (company, founder):
+        services.do_enrol_programme(
+            world.consultant, subject, programme="Vækstspor", growth_level="B", started_on=TODAY
+        )
+    response = world.client_for(world.consultant).get(
+        reverse("export-participants", args=["csv"]), {"programme": "Vækstspor"}
+    )
+    text = response.content.decode("utf-8-sig")
+
+    assert company.cvr in text and "010190-xxxx" in text and "2345" not in text
+    assert ExportLog.objects.get().rows == 2
+    assert (
+        world.client_for(world.viewer)
+        .get(reverse("export-participants", args=["csv"]), {"programme": "Vækstspor"})
+        .status_code
+        == 403
+    )
+
+
+def test_activity_and_my_month(world, contract):
+    assert world.client_for(world.manager).get(reverse("activity-dashboard")).status_code == 200
+    assert world.client_for(world.consultant).get(reverse("activity-dashboard")).status_code == 403
+    month = world.client_for(world.consultant).get(reverse("my-month"))
+    assert month.status_code == 200 and len(month.context["sessions"]) == 1
+    assert world.client_for(world.viewer).get(reverse("my-month")).status_code == 403
