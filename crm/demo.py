@@ -202,7 +202,8 @@ CONTENT = {
     Theme.OTHER: "Generel sparring om virksomhedens situation.",
 }
 CLOSINGS = ["Aftalt opfølgning.", "Virksomheden vender tilbage.", "Materiale sendt pr. mail.",
-            "Henvist til Erhvervshus Midtjylland.", "Kontakt til ekstern rådgiver formidlet."]
+            "Kontakt til ekstern rådgiver formidlet."]
+LOCAL_CLOSINGS = [*CLOSINGS, "Henvist til Erhvervshus Midtjylland."]
 FOUNDER_THEMES = [Theme.FINANCING, Theme.DIGITAL, Theme.GREEN]
 COMPANY_THEMES = [t for t in Theme.values if t != Theme.START_UP]
 # Channel weights (outreach, visit, phone, e-mail) of the local services and of the hub.
@@ -452,13 +453,15 @@ def build_contacts(plan: Plan, companies: list[Company]) -> list[ContactPerson]:
             first, last = person(plan)
             domain = ascii_slug(company.name)[:20] or "firma"
             contacts.append(
-                ContactPerson(
-                    company=company,
-                    name=f"{first} {last}",
-                    role=role,
-                    education=plan.rng.choice(EDUCATIONS),
-                    phone=plan.fake.phone_number(),
-                    email=f"{ascii_slug(first)}@{domain}.dk",
+                validated(
+                    ContactPerson(
+                        company=company,
+                        name=f"{first} {last}",
+                        role=role,
+                        education=plan.rng.choice(EDUCATIONS),
+                        phone=plan.fake.phone_number(),
+                        email=f"{ascii_slug(first)}@{domain}.dk",
+                    )
                 )
             )
     return contacts
@@ -571,7 +574,9 @@ def build_session(plan: Plan, subject) -> tuple[GuidanceSession, list]:
         ),
         kind=GuidanceSession.Kind.FULL if full else GuidanceSession.Kind.BRIEF,
         themes=themes,
-        content=" ".join([CONTENT[t] for t in themes] + [rng.choice(CLOSINGS)]),
+        content=" ".join(
+            [CONTENT[t] for t in themes] + [rng.choice(CLOSINGS if hub else LOCAL_CLOSINGS)]
+        ),
         created_by=author,
     )
     set_hours(plan, session)
@@ -626,12 +631,13 @@ def seed_consents(plan: Plan, sessions: list[GuidanceSession]) -> int:
             continue
         scope = Consent.Scope.ALL if rng.random() < 0.7 else Consent.Scope.NAMED
         given = plan.date_within(365)
+        withdrawn = plan.date_within(365, after=given) if rng.random() < 0.05 else None
         consent = Consent(
             company_id=session.company_id,
             given_on=given,
             scope=scope,
             recorded_by=session.created_by,
-            withdrawn_on=plan.date_within(365, after=given) if rng.random() < 0.05 else None,
+            withdrawn_on=withdrawn,
         )
         consents.append(consent)
         if scope == Consent.Scope.NAMED:
@@ -660,9 +666,8 @@ def seed_networks(plan: Plan, companies: list[Company]) -> int:
         networks.append(network)
         spans += [(network, by_code[code]) for code in codes]
         pool = [c for code in codes for c in members.get(by_code[code].pk, [])]
-        joins += [
-            (network, c) for c in plan.rng.sample(pool, min(len(pool), plan.rng.randint(6, 18)))
-        ]  # noqa: E501
+        size = min(len(pool), plan.rng.randint(6, 18))
+        joins += [(network, company) for company in plan.rng.sample(pool, size)]
     bulk(Network, networks)
     spans_through, members_through = Network.municipalities.through, Network.members.through
     bulk(spans_through, [spans_through(network=n, municipality=m) for n, m in spans])
@@ -678,8 +683,10 @@ def build_projects(plan: Plan, count: int, companies: list[Company]) -> list:
     for company in rng.sample(pool, min(count, len(pool))):
         status = plan.weighted(Status.values, [30, 25, 25, 8, 12])
         applied = Decimal(rng.randrange(50_000, 1_500_000, 5_000))
-        granted = status in (Status.GRANTED, Status.COMPLETED)
-        projects.append(
+        granted = None
+        if status in (Status.GRANTED, Status.COMPLETED):
+            granted = applied * Decimal(rng.choice(["0.5", "0.8", "1"]))
+        project = validated(
             DevelopmentProject(
                 company=company,
                 municipality_id=company.municipality_id,
@@ -688,12 +695,11 @@ def build_projects(plan: Plan, count: int, companies: list[Company]) -> list:
                 funding=plan.weighted(DevelopmentProject.Funding.values, [55, 20, 25]),
                 application_help=rng.random() < 0.6,
                 amount_applied=None if status == Status.IDENTIFIED else applied,
-                amount_granted=(applied * Decimal(rng.choice(["0.5", "0.8", "1"])))
-                if granted
-                else None,  # noqa: E501
+                amount_granted=granted,
                 status=status,
             )
         )
+        projects.append(project)
     return projects
 
 
@@ -704,13 +710,15 @@ def build_enrolments(plan: Plan, count: int, companies: list, founders: list) ->
     subjects = rng.sample(rated, min(len(rated), count * 4 // 5))
     subjects += rng.sample(founders, min(len(founders), count - len(subjects)))
     return [
-        ProgrammeEnrolment(
-            company=s if isinstance(s, Company) else None,
-            founder=s if isinstance(s, Founder) else None,
-            municipality_id=s.municipality_id,
-            programme=rng.choice(PROGRAMMES) if isinstance(s, Company) else FOUNDER_PROGRAMME,
-            growth_level=getattr(s, "growth_potential", "") or rng.choice("ABC"),
-            started_on=plan.date_within(365),
+        validated(
+            ProgrammeEnrolment(
+                company=s if isinstance(s, Company) else None,
+                founder=s if isinstance(s, Founder) else None,
+                municipality_id=s.municipality_id,
+                programme=rng.choice(PROGRAMMES) if isinstance(s, Company) else FOUNDER_PROGRAMME,
+                growth_level=getattr(s, "growth_potential", "") or rng.choice("ABC"),
+                started_on=plan.date_within(365),
+            )
         )
         for s in subjects
     ]

@@ -1,0 +1,146 @@
+"""Load a million companies with psycopg 3 COPY in a few tens of seconds.
+
+``search_name`` is a stored generated column: PostgreSQL computes it, the COPY leaves it out.
+The pghistory triggers are disabled during the load (they would write a history row per company);
+the secondary indexes and the foreign keys are dropped and built or checked once at the end, which
+is much faster than maintaining them row by row (above all the GIN trigram index).
+"""
+
+import datetime
+import itertools
+import random
+import time
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from bench.names import KNOWN, company_name
+from crm.models import Company, IndustryCode, Municipality
+
+TABLE = "crm_company"
+COLUMNS = [
+    "cvr", "p_number", "name", "address", "postcode", "city", "municipality_id",
+    "industry_code_id", "employees", "employees_known_on", "started_on", "segment",
+    "growth_potential", "rural", "created_at",
+]  # fmt: skip
+# Relative number of companies by municipality code (the rest 1): the four big cities, and
+# Viborg, the demo consultant's municipality, about its share of the register.
+MUNICIPALITY_WEIGHTS = {"101": 6, "751": 4, "461": 2.5, "851": 2.5, "791": 1.6}
+STREETS = ["Hovedgaden", "Industrivej", "Stationsvej", "Skolevej", "Kirkevej", "Møllevej",
+           "Nørregade", "Søndergade", "Vestergade", "Østergade", "Havnevej", "Bygaden"]  # fmt: skip
+CHUNK = 50_000
+
+
+def cvr_numbers(count: int, start: int = 1_000_000):
+    """Valid CVR numbers in ascending order from body ``start`` (check digit 10 is skipped)."""
+    body = start
+    while count:
+        digits = str(body)
+        check = -sum(w * int(d) for w, d in zip((2, 7, 6, 5, 4, 3, 2), digits, strict=True)) % 11
+        if check < 10:
+            yield digits + str(check)
+            count -= 1
+        body += 1
+
+
+@dataclass
+class Choices:
+    """What a generated company draws from (read before the COPY: the connection is busy
+    while it runs)."""
+
+    municipality_ids: list[int]
+    municipality_weights: list[float]
+    industry_ids: list[int]
+
+    @classmethod
+    def read(cls) -> "Choices":
+        municipalities = list(Municipality.objects.values_list("pk", "code"))
+        return cls(
+            [pk for pk, _ in municipalities],
+            [MUNICIPALITY_WEIGHTS.get(code, 1) for _, code in municipalities],
+            list(IndustryCode.objects.filter(system="DB25").values_list("pk", flat=True)),
+        )
+
+
+def company_lines(count: int, seed: int, choices: Choices):
+    """COPY text-format lines (tab separated, \\N for NULL) of ``count`` companies."""
+    rng = random.Random(seed)
+    today = datetime.date.today()
+    now = datetime.datetime.now(datetime.UTC).isoformat()
+    municipalities = choices.municipality_ids
+    cumulative = list(itertools.accumulate(choices.municipality_weights))
+    for i, cvr in enumerate(cvr_numbers(count)):
+        name = KNOWN[i] if i < len(KNOWN) else company_name(rng)
+        municipality = rng.choices(municipalities, cum_weights=cumulative)[0]
+        employees = rng.choice("1111122223345678") if rng.random() < 0.9 else "\\N"
+        started = today - datetime.timedelta(days=rng.randrange(30, 40 * 365))
+        yield (
+            f"{cvr}\t\t{name}\t{rng.choice(STREETS)} {rng.randrange(1, 200)}\t"
+            f"{rng.randrange(1000, 9990)}\t\t{municipality}\t{rng.choice(choices.industry_ids)}\t"
+            f"{employees}\t\\N\t{started}\t\t\tf\t{now}\n"
+        )
+
+
+def secondary_indexes() -> list[tuple[str, str]]:
+    """(name, definition) of the table's indexes that no constraint owns."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s
+               AND indexname NOT IN (SELECT conname FROM pg_constraint)""",
+            [TABLE],
+        )
+        return cursor.fetchall()
+
+
+def foreign_keys() -> list[tuple[str, str]]:
+    """(name, definition) of the table's foreign keys."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+               WHERE conrelid = %s::regclass AND contype = 'f'""",
+            [TABLE],
+        )
+        return cursor.fetchall()
+
+
+def load_companies(count: int, seed: int = 1) -> dict[str, float]:
+    """Replace every company with ``count`` generated ones, in one transaction (a failed load
+    leaves the table and its indexes as they were); returns the seconds of each step."""
+    seconds, started = {}, time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        indexes, keys = secondary_indexes(), foreign_keys()
+        cursor.execute(f"TRUNCATE {TABLE} CASCADE")
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        for name, _ in keys:  # checked once for the whole table when added back
+            cursor.execute(f'ALTER TABLE {TABLE} DROP CONSTRAINT "{name}"')
+        cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER USER")
+        copy_companies(cursor, company_lines(count, seed, Choices.read()))
+        cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER USER")
+        seconds["copy"] = time.perf_counter() - started
+        cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
+        for _, definition in indexes:
+            cursor.execute(definition)
+        for name, definition in keys:
+            cursor.execute(f'ALTER TABLE {TABLE} ADD CONSTRAINT "{name}" {definition}')
+        seconds["indexes, keys"] = time.perf_counter() - started - seconds["copy"]
+    with connection.cursor() as cursor:  # VACUUM cannot run in a transaction
+        cursor.execute(f"VACUUM (ANALYZE) {TABLE}")  # hint bits, visibility map, statistics
+    seconds["total"] = time.perf_counter() - started
+    seconds["vacuum"] = seconds["total"] - seconds["copy"] - seconds["indexes, keys"]
+    return seconds
+
+
+def copy_companies(cursor, lines) -> None:
+    with cursor.copy(f"COPY {TABLE} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        chunk = []
+        for line in lines:
+            chunk.append(line)
+            if len(chunk) == CHUNK:
+                copy.write("".join(chunk))
+                chunk = []
+        copy.write("".join(chunk))
+
+
+def company_count() -> int:
+    return Company.objects.count()
