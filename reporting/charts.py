@@ -42,7 +42,7 @@ def sparkline(values: list, *, title: str, width: int = 120, height: int = 28) -
     points = [float(v) for v in values if v is not None]
     desc = ", ".join(number(v) for v in points) or "–"
     if len(points) < 2:
-        return svg(width, height, title, desc, format_html(""))
+        return svg(width, height, title, desc, SafeString(""))
     low, high = min(points), max(points)
     span = (high - low) or 1
     step = (width - 4) / (len(points) - 1)

@@ -63,6 +63,7 @@ def test_charts_are_svg_with_a_text_alternative():
     assert "<title>Mål 1</title><desc>1, 3, 2</desc>" in line and "<polyline" in line
     assert "Viborg: 12; Skive: 3,5" in bars
     assert "01.02.2026: 10. Mål 40" in pace
+    assert "<desc>7</desc>" in sparkline([7], title="Kun én måling")  # nothing to draw yet
 
 
 def test_dashboard_for_the_four_users(world, contract):

@@ -1,0 +1,68 @@
+import io
+import shutil
+import subprocess
+
+import pytest
+from pypdf import PdfReader
+
+from contracts.models import Contract, Snapshot
+from crm.models import Membership, Operator
+from tests.browser.conftest import log_in, screenshot
+from tests.conftest import ARTIFACTS, PASSWORD, make_member
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def syddanmark(world):
+    from django.core.management import call_command
+
+    call_command("seed_contracts")
+    contract = Contract.objects.get(title__startswith="Resultatkontrakt 2022")
+    official = make_member(Operator.objects.get(name="KKR Syddanmark"),
+                           Membership.Role.VIEWER)
+    return contract, official
+
+
+def test_an_official_opens_the_kkr_dashboard_and_downloads_the_annual_report(
+    syddanmark, live_server, page
+):
+    contract, official = syddanmark
+    log_in(page, live_server, official.username, PASSWORD)
+    page.click("nav >> text=Kontrakter")
+    page.click(f"text={contract.title}")
+    page.click("#dashboard")
+    page.wait_for_selector(".tile[data-goal='1']")
+    assert page.locator(".tile").count() == Snapshot.objects.filter(
+        goal__contract=contract, municipality=None).values("goal").distinct().count()
+    screenshot(page, "kkr-dashboard")
+
+    page.click("#annual-report")
+    page.wait_for_selector("#download")
+    with page.expect_download() as download:
+        page.click("#download")
+    path = download.value.path()
+    data = open(path, "rb").read()
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+    for goal in contract.goals.exclude(indicator=""):
+        assert f"Mål {goal.number} – {goal.title}" in " ".join(text.split()), goal
+    (ARTIFACTS / "kkr-annual-report.pdf").write_bytes(data)
+    pdftoppm = shutil.which("pdftoppm")
+    assert pdftoppm, "poppler-utils is needed for the PNG artefact (.ci/run installs it)"
+    subprocess.run([pdftoppm, "-png", "-r", "60", "-f", "1", "-l", "1",  # noqa: S603
+                    str(ARTIFACTS / "kkr-annual-report.pdf"),
+                    str(ARTIFACTS / "kkr-annual-report-page")], check=True)
+    assert list(ARTIFACTS.glob("kkr-annual-report-page*.png"))
+
+
+def test_a_manager_opens_the_activity_dashboard(world, company, live_server, page):
+    from crm import services
+
+    services.do_log_session(world.consultant, company, operator=world.local,
+                            date=company.created_at.date(), tier="local", channel="visit",
+                            themes=["export"])
+    log_in(page, live_server, world.manager.username, PASSWORD)
+    page.click("nav >> text=Aktivitet")
+    page.wait_for_selector("svg.chart")
+    assert "Vejledninger pr. konsulent" in page.inner_text("main")
+    screenshot(page, "activity-dashboard")
