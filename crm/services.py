@@ -230,6 +230,11 @@ def do_log_session(user, subject, *, operator: Operator, consultants=(), **field
     check_can_change(user, subject.municipality)
     if not operators_of(user).filter(pk=operator.pk).exists():
         raise DomainError(_("Du kan kun registrere vejledninger for din egen operatør."))
+    strangers = [c for c in consultants if not operators_of(c).filter(pk=operator.pk).exists()]
+    if strangers:
+        raise DomainError(
+            _("Konsulenterne skal være ansat hos %(operator)s.") % {"operator": operator}
+        )
     session = GuidanceSession(
         **subject_fields(subject),
         operator=operator,

@@ -395,3 +395,9 @@ def test_list_pages_do_not_query_per_row(world, name, django_assert_max_num_quer
         client.get(reverse(name))
 
     assert len(many) == len(few), name
+
+
+def test_consultants_of_another_operator_are_refused(world, company):
+    with pytest.raises(services.DomainError, match="ansat hos"):
+        log_session(world, company, consultants=[world.outsider])
+    assert not GuidanceSession.objects.exists()
