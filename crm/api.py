@@ -13,7 +13,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action, api_view
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
@@ -38,6 +38,7 @@ from crm.queries import sessions_visible_to
 from crm.services import (
     DomainError,
     DuplicateRecord,
+    NotAllowed,
     do_add_contact,
     do_add_project,
     do_create_company,
@@ -168,7 +169,9 @@ class RecordViewSet(
     def handle_exception(self, exc):
         if isinstance(exc, DuplicateRecord):  # a Response: the id stays a number
             return Response(duplicate_body(self.request.user, exc), status=400)
-        if isinstance(exc, DomainError):
+        if isinstance(exc, NotAllowed):  # the role does not allow it
+            exc = PermissionDenied(str(exc))
+        elif isinstance(exc, DomainError):
             exc = ValidationError({"detail": str(exc)})
         elif isinstance(exc, DjangoValidationError):
             exc = ValidationError(field_errors(exc))

@@ -100,6 +100,8 @@ def send_referral(
         raise DomainError(_("Vælg enten en operatør eller en ekstern rådgiver."))
     if target_operator is not None:
         check_target_operator(subject, sender_operator, target_operator)
+    if target_adviser is not None and not target_adviser.active:
+        raise DomainError(_("Rådgiveren er ikke længere aktiv i registret."))
     now = timezone.now()
     is_hub = target_operator is not None and target_operator.kind == Operator.Kind.HUB
     referral = Referral.objects.create(
@@ -130,9 +132,12 @@ def send_referral(
     return referral
 
 
+TARGET_KINDS = [Operator.Kind.HUB, Operator.Kind.FOCUSED]
+
+
 def check_target_operator(subject, sender_operator: Operator, target: Operator) -> None:
-    if not target.active or target.pk == sender_operator.pk:
-        raise DomainError(_("Vælg en anden, aktiv operatør at henvise til."))
+    if not target.active or target.pk == sender_operator.pk or target.kind not in TARGET_KINDS:
+        raise DomainError(_("Henvis til et aktivt erhvervshus eller en fokuseret erhvervsservice."))
     if not target.municipalities.filter(pk=subject.municipality_id).exists():
         raise DomainError(
             _("%(target)s dækker ikke %(municipality)s.")
@@ -200,6 +205,8 @@ def decline_referral(user, referral: Referral, *, reason: str) -> Referral:
 def assign_referral(user, referral: Referral, *, assignee) -> Referral:
     if not can_triage(user, referral):
         raise NotAllowed(_("Kun visitatorer kan fordele henvisninger."))
+    if referral.state not in (State.SENT, State.ACCEPTED, State.CONTACTED):
+        raise DomainError(_("En afsluttet henvisning kan ikke fordeles."))
     if not is_member(assignee, referral.target_operator):
         raise DomainError(
             _("Den ansvarlige skal være ansat hos %(operator)s.")
@@ -253,6 +260,8 @@ def record_uptake(
         )
     if source == Referral.UptakeSource.CONSULTANT and not can_act_as_sender(user, referral):
         raise NotAllowed(_("Kun afsenderen kan registrere brugen af rådgivningen."))
+    if referral.state == State.WITHDRAWN:
+        raise DomainError(_("Henvisningen er trukket tilbage."))
     referral.uptake, referral.uptake_source = uptake, source
     referral.uptake_recorded_at = timezone.now()
     referral.save(update_fields=["uptake", "uptake_source", "uptake_recorded_at"])

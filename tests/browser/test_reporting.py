@@ -1,6 +1,7 @@
 import io
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -42,7 +43,7 @@ def test_an_official_opens_the_kkr_dashboard_and_downloads_the_annual_report(
     with page.expect_download() as download:
         page.click("#download")
     path = download.value.path()
-    data = open(path, "rb").read()
+    data = Path(path).read_bytes()
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
     for goal in contract.goals.exclude(indicator=""):
         assert f"Mål {goal.number} – {goal.title}" in " ".join(text.split()), goal

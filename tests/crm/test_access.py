@@ -68,7 +68,16 @@ CONTRACT_PAGES = [
     "contract-settlement",
     "contract-budget",
 ]
-UNSCOPED_API = ["api-root", "api-me", "api-municipality-list", "schema", "api-docs"]
+UNSCOPED_API = [
+    "api-root",
+    "api-me",
+    "api-municipality-list",
+    "schema",
+    "api-docs",
+    # The caller's own inbox (tests/referrals/test_api.py: only the caller's rows).
+    "api-notification-list",
+    "api-notification-unread-count",
+]
 PUBLIC = ["login", "logout", "set_language"]
 SCOPED = [
     "municipality-detail",
@@ -89,6 +98,23 @@ SCOPED = [
         for kind in ["list", "detail"]
     ],
     "api-consent-withdraw",
+    # One referral and its changes of state: four-user tests in tests/referrals/test_api.py.
+    "api-referral-detail",
+    *[
+        f"api-referral-{action}"
+        for action in ["accept", "decline", "contacted", "complete", "withdraw", "assign", "uptake"]
+    ],
+]
+# Referral endpoints without a municipality in the URL: their tests (403 without the right
+# anywhere, the outsider's empty list, 404 for another user's notification) are in
+# tests/referrals/test_api.py.
+REFERRAL_API = [
+    "api-referral-list",
+    "api-referral-queue",
+    "api-adviser-list",
+    "api-adviser-detail",
+    "api-notification-detail",
+    "api-notification-read",
 ]
 
 
@@ -114,6 +140,7 @@ def test_every_url_is_in_the_access_matrix():
         + UNSCOPED_API
         + PUBLIC
         + SCOPED
+        + REFERRAL_API
     )
     missing = {name for name in project_url_names() if not name.endswith("-format")} - covered
     assert not missing, f"Add these URLs to the access tests: {sorted(missing)}"
