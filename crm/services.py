@@ -102,8 +102,9 @@ def do_revoke_municipality(operator: Operator, municipality: Municipality) -> No
 def do_add_membership(user, operator: Operator, role: str) -> Membership:
     """Make ``user`` a member of ``operator`` with ``role``. Side effect: group membership."""
     membership, _ = Membership.objects.get_or_create(user=user, operator=operator, role=role)
-    user.groups.add(role_group(operator, role))
-    if not GroupObjectPermission.objects.filter(group=role_group(operator, role)).exists():
+    group = role_group(operator, role)
+    user.groups.add(group)
+    if not GroupObjectPermission.objects.filter(group=group).exists():  # a new role group
         sync_operator_permissions(operator)
     return membership
 
