@@ -139,7 +139,20 @@ def field_errors(error: DjangoValidationError) -> dict:
     return detail
 
 
+class ServiceErrors:
+    """The services' refusals, the same in every API: ``NotAllowed`` (the role does not allow
+    it) answers 403, any other ``DomainError`` 400 with its message."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, NotAllowed):
+            exc = PermissionDenied(str(exc))
+        elif isinstance(exc, DomainError):
+            exc = ValidationError({"detail": str(exc)})
+        return super().handle_exception(exc)
+
+
 class RecordViewSet(
+    ServiceErrors,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -169,11 +182,7 @@ class RecordViewSet(
     def handle_exception(self, exc):
         if isinstance(exc, DuplicateRecord):  # a Response: the id stays a number
             return Response(duplicate_body(self.request.user, exc), status=400)
-        if isinstance(exc, NotAllowed):  # the role does not allow it
-            exc = PermissionDenied(str(exc))
-        elif isinstance(exc, DomainError):
-            exc = ValidationError({"detail": str(exc)})
-        elif isinstance(exc, DjangoValidationError):
+        if isinstance(exc, DjangoValidationError):
             exc = ValidationError(field_errors(exc))
         return super().handle_exception(exc)
 

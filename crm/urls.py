@@ -51,6 +51,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api.router.urls)),
     path("", include("referrals.api_urls")),
+    path("", include("contracts.api_urls")),
+    path("", include("reporting.api_urls")),
     path("api/v1/me/", api.me, name="api-me"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -7,6 +7,7 @@ from django.db.models.functions import TruncMonth
 
 from contracts.models import Contract, Snapshot
 from crm.models import GuidanceSession
+from crm.permissions import MEMBER
 from crm.services import operators_of
 from referrals.models import Referral
 
@@ -84,3 +85,18 @@ def activity(user, start, end, municipality=None):
         "deadline": deadline,
         "themes": list(themes),
     }
+
+
+def reports_visible_to(user):
+    """The reports of the contracts the user can see and the company summaries the user asked
+    for; a settlement (it lists registrations) only to whoever asked for it."""
+    from reporting.models import Report
+
+    visible = Contract.objects.visible_to(user, MEMBER).values("pk")
+    return (
+        Report.objects.filter(
+            Q(contract__in=visible) | Q(company__isnull=False, created_by_id=user.pk)
+        )
+        .exclude(Q(kind=Report.Kind.SETTLEMENT) & ~Q(created_by_id=user.pk))
+        .select_related("contract", "company", "created_by")
+    )

@@ -15,7 +15,6 @@ from contracts.models import Contract
 from contracts.views import access_contract, can_manage
 from crm import queries as crm_queries
 from crm.models import Municipality
-from crm.permissions import MEMBER
 from crm.views.records import access_subject, require_any
 from referrals.queries import referrals_visible_to
 from reporting import charts, queries, services
@@ -200,14 +199,7 @@ def report_file(request, pk: int):
 
 @login_required
 def report_list(request):
-    visible = Contract.objects.visible_to(request.user, MEMBER).values("pk")
-    reports = (
-        Report.objects.filter(
-            Q(contract__in=visible) | Q(company__isnull=False, created_by=request.user)
-        )
-        .exclude(Q(kind=Report.Kind.SETTLEMENT) & ~Q(created_by=request.user))
-        .select_related("contract", "company", "created_by")[:100]
-    )
+    reports = queries.reports_visible_to(request.user)[:100]
     return render(request, "reporting/report_list.html", {"reports": reports})
 
 

@@ -20,8 +20,7 @@ def syddanmark(world):
 
     call_command("seed_contracts")
     contract = Contract.objects.get(title__startswith="Resultatkontrakt 2022")
-    official = make_member(Operator.objects.get(name="KKR Syddanmark"),
-                           Membership.Role.VIEWER)
+    official = make_member(Operator.objects.get(name="KKR Syddanmark"), Membership.Role.VIEWER)
     return contract, official
 
 
@@ -34,8 +33,13 @@ def test_an_official_opens_the_kkr_dashboard_and_downloads_the_annual_report(
     page.click(f"text={contract.title}")
     page.click("#dashboard")
     page.wait_for_selector(".tile[data-goal='1']")
-    assert page.locator(".tile").count() == Snapshot.objects.filter(
-        goal__contract=contract, municipality=None).values("goal").distinct().count()
+    assert (
+        page.locator(".tile").count()
+        == Snapshot.objects.filter(goal__contract=contract, municipality=None)
+        .values("goal")
+        .distinct()
+        .count()
+    )
     screenshot(page, "kkr-dashboard")
 
     page.click("#annual-report")
@@ -50,18 +54,36 @@ def test_an_official_opens_the_kkr_dashboard_and_downloads_the_annual_report(
     (ARTIFACTS / "kkr-annual-report.pdf").write_bytes(data)
     pdftoppm = shutil.which("pdftoppm")
     assert pdftoppm, "poppler-utils is needed for the PNG artefact (.ci/run installs it)"
-    subprocess.run([pdftoppm, "-png", "-r", "60", "-f", "1", "-l", "1",  # noqa: S603
-                    str(ARTIFACTS / "kkr-annual-report.pdf"),
-                    str(ARTIFACTS / "kkr-annual-report-page")], check=True)
+    subprocess.run(  # noqa: S603 - a fixed binary on our own file
+        [
+            pdftoppm,
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            str(ARTIFACTS / "kkr-annual-report.pdf"),
+            str(ARTIFACTS / "kkr-annual-report-page"),
+        ],
+        check=True,
+    )
     assert list(ARTIFACTS.glob("kkr-annual-report-page*.png"))
 
 
 def test_a_manager_opens_the_activity_dashboard(world, company, live_server, page):
     from crm import services
 
-    services.do_log_session(world.consultant, company, operator=world.local,
-                            date=company.created_at.date(), tier="local", channel="visit",
-                            themes=["export"])
+    services.do_log_session(
+        world.consultant,
+        company,
+        operator=world.local,
+        date=company.created_at.date(),
+        tier="local",
+        channel="visit",
+        themes=["export"],
+    )
     log_in(page, live_server, world.manager.username, PASSWORD)
     page.click("nav >> text=Aktivitet")
     page.wait_for_selector("svg.chart")

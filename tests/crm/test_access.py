@@ -68,6 +68,20 @@ CONTRACT_PAGES = [
     "contract-settlement",
     "contract-budget",
 ]
+# Dashboards, reports and exports: tests/reporting/test_reporting.py.
+REPORTING_PAGES = [
+    "report-list",
+    "contract-dashboard",
+    "contract-report",
+    "export-goals",
+    "activity-dashboard",
+    "my-month",
+    "company-report",
+    "report-detail",
+    "report-file",
+    "export-referrals",
+    "export-participants",
+]
 UNSCOPED_API = [
     "api-root",
     "api-me",
@@ -117,6 +131,19 @@ REFERRAL_API = [
     "api-notification-read",
 ]
 
+# Contract endpoints: four-user tests in tests/contracts/test_api.py. The evaluation import
+# names no municipality: 403 without "manage_contracts" anywhere, the outsider included.
+CONTRACT_API = [
+    *[f"api-contract-{kind}" for kind in ["list", "detail", "compute", "run", "settlement"]],
+    *[f"api-goal-{kind}" for kind in ["list", "detail", "judge"]],
+    "api-snapshot-list",
+    "api-snapshot-detail",
+    "api-evaluation-list",
+    "api-evaluation-import",
+]
+# Report endpoints: four-user tests in tests/reporting/test_api.py.
+REPORT_API = ["api-report-list", "api-report-detail", "api-report-file"]
+
 
 def project_url_names(resolver=None, prefix=""):
     """All named URL patterns of the project's own apps (admin excluded)."""
@@ -137,10 +164,13 @@ def test_every_url_is_in_the_access_matrix():
         + RECORD_PAGES
         + REFERRAL_PAGES
         + CONTRACT_PAGES
+        + REPORTING_PAGES
         + UNSCOPED_API
         + PUBLIC
         + SCOPED
         + REFERRAL_API
+        + CONTRACT_API
+        + REPORT_API
     )
     missing = {name for name in project_url_names() if not name.endswith("-format")} - covered
     assert not missing, f"Add these URLs to the access tests: {sorted(missing)}"

@@ -213,3 +213,23 @@ def test_activity_and_my_month(world, contract):
     month = world.client_for(world.consultant).get(reverse("my-month"))
     assert month.status_code == 200 and len(month.context["sessions"]) == 1
     assert world.client_for(world.viewer).get(reverse("my-month")).status_code == 403
+
+
+def test_report_list_and_referral_export_for_the_four_users(world, contract, referral):
+    reports = reverse("report-list")
+    export = reverse("export-referrals", args=["csv"])
+    assert world.client_for(world.viewer).get(reports).status_code == 200
+    assert list(world.client_for(world.outsider).get(reports).context["reports"]) == []
+    assert Client().get(reports)["Location"].startswith("/login/")
+
+    assert world.client_for(world.consultant).get(export).status_code == 200
+    assert world.client_for(world.viewer).get(export).status_code == 403
+    outsider_rows = world.client_for(world.outsider).get(export).content.decode("utf-8-sig")
+    assert len(outsider_rows.strip().splitlines()) == 1  # the header only
+    assert Client().get(export)["Location"].startswith("/login/")
+    assert (
+        world.client_for(world.consultant)
+        .get(reverse("export-referrals", args=["pdf"]))
+        .status_code
+        == 404
+    )

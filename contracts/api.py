@@ -1,0 +1,277 @@
+"""The contracts API (/api/v1/): contracts, goals, attainment snapshots, user evaluations and
+the honorarium settlement. A second interface over the same scopes and services as the pages.
+
+A contract is visible to every member of a municipality it covers (the viewer role
+included: officials follow the goals); elsewhere it answers 404 like a missing one. Changing
+it, its goals and its milestones, computing, importing and settling need
+``contracts.services.check_can_manage``: 403 without it.
+"""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+
+from contracts import serializers as shapes
+from contracts import services
+from contracts.models import Contract, Evaluation, Goal, Snapshot
+from contracts.tasks import compute_contract_attainment
+from contracts.views import access_contract
+from crm.api import ServiceErrors
+from crm.filters import id_filter, municipality_filter
+from crm.models import Municipality
+from crm.permissions import MEMBER
+
+MANAGE = "manage_contracts"
+
+
+class HoldsManage(IsAuthenticated):
+    """For endpoints without a contract in the URL: "manage_contracts" in at least one
+    municipality, or 403."""
+
+    def has_permission(self, request, view) -> bool:
+        return (
+            super().has_permission(request, view)
+            and Municipality.objects.for_user(request.user, MANAGE).exists()
+        )
+
+
+def visible_contracts(user):
+    return Contract.objects.visible_to(user, MEMBER)
+
+
+# --- Contracts -----------------------------------------------------------------------------
+
+
+class ContractFilter(filters.FilterSet):
+    municipality = municipality_filter("municipalities__code")
+
+    class Meta:
+        model = Contract
+        fields = ["municipality", "status", "kind"]
+
+
+class ContractViewSet(
+    ServiceErrors,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Contracts covering the caller's municipalities; managers of the parties change them
+    (PATCH), start a computation of the goals and read the honorarium settlement."""
+
+    serializer_class = shapes.ContractSerializer
+    filterset_class = ContractFilter
+    ordering = ("-starts_on", "-pk")
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    manage_actions = {"partial_update", "compute", "settlement"}
+
+    def get_queryset(self):
+        return (
+            visible_contracts(self.request.user)
+            .select_related("oversight")
+            .prefetch_related("parties", "municipalities")
+        )
+
+    def get_object(self):
+        return access_contract(
+            self.request.user, self.kwargs["pk"], manage=self.action in self.manage_actions
+        )
+
+    @extend_schema(request=None, responses={202: shapes.ComputeSerializer})
+    @action(detail=True, methods=["post"])
+    def compute(self, request, pk=None):
+        """Compute the goal attainment as of today in Celery; follow it on …/run/."""
+        contract = self.get_object()
+        as_of = timezone.localdate()
+        compute_contract_attainment.delay(contract.pk, as_of.isoformat())
+        body = {"as_of": as_of, "run": contract.runs.first()}
+        return Response(shapes.ComputeSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        responses={
+            200: shapes.RunSerializer,
+            404: OpenApiResponse(description="Ikke beregnet endnu, eller ikke din kommune."),
+        }
+    )
+    @action(detail=True)
+    def run(self, request, pk=None):
+        """The latest computation of the contract's goals (poll it while it runs)."""
+        run = self.get_object().runs.first()
+        if run is None:
+            raise NotFound(_("Ikke beregnet endnu."))
+        return Response(shapes.RunSerializer(run).data)
+
+    @extend_schema(
+        parameters=[shapes.SettlementQuerySerializer], responses=shapes.SettlementSerializer
+    )
+    @action(detail=True)
+    def settlement(self, request, pk=None):
+        """What the specialised service owes the local one for a period (seed 001 §8), with
+        the registrations it pays for (ids, masked CPR numbers, company names)."""
+        contract = self.get_object()
+        query = shapes.SettlementQuerySerializer(
+            data=request.query_params, context={"contract": contract}
+        )
+        query.is_valid(raise_exception=True)
+        start, end = query.validated_data["start"], query.validated_data["end"]
+        lines, total = services.settlement(contract, start, end)
+        body = {"start": start, "end": end, "lines": lines, "total": total}
+        return Response(shapes.SettlementSerializer(body).data)
+
+
+# --- Goals ---------------------------------------------------------------------------------
+
+
+class GoalFilter(filters.FilterSet):
+    contract = id_filter("contract")
+
+    class Meta:
+        model = Goal
+        fields = ["contract", "indicator", "is_milestone"]
+
+
+class GoalViewSet(
+    ServiceErrors,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The goals of the visible contracts; managers add and change them and judge
+    milestones."""
+
+    filterset_class = GoalFilter
+    ordering = ("contract_id", "pk")
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    manage_actions = {"partial_update", "judge"}
+
+    def get_queryset(self):
+        return Goal.objects.filter(contract__in=visible_contracts(self.request.user).values("pk"))
+
+    def get_serializer_class(self):
+        if self.action == "partial_update":
+            return shapes.GoalUpdateSerializer
+        return shapes.GoalSerializer
+
+    def get_object(self):
+        goal = super().get_object()  # 404 outside the caller's contracts
+        if self.action in self.manage_actions:
+            services.check_can_manage(self.request.user, goal.contract)
+        return goal
+
+    def perform_create(self, serializer):
+        services.check_can_manage(self.request.user, serializer.validated_data["contract"])
+        serializer.save()
+
+    @extend_schema(request=shapes.JudgeSerializer, responses=shapes.GoalSerializer)
+    @action(detail=True, methods=["post"])
+    def judge(self, request, pk=None):
+        """Judge a milestone, with the evidence it is judged on."""
+        goal = self.get_object()
+        form = shapes.JudgeSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        goal = services.judge_milestone(request.user, goal, **form.validated_data)
+        return Response(shapes.GoalSerializer(goal, context=self.get_serializer_context()).data)
+
+
+# --- Snapshots -----------------------------------------------------------------------------
+
+
+class SnapshotFilter(filters.FilterSet):
+    contract = id_filter("goal__contract")
+    goal = id_filter("goal")
+    municipality = municipality_filter()
+    total = filters.BooleanFilter(
+        field_name="municipality",
+        lookup_expr="isnull",
+        label=gettext_lazy("Kun totaler (true) eller kun kommuner (false)"),
+    )
+
+    class Meta:
+        model = Snapshot
+        fields = ["contract", "goal", "as_of", "municipality", "total", "status"]
+
+
+class SnapshotViewSet(viewsets.ReadOnlyModelViewSet):
+    """Goal attainment as computed: aggregates only, readable by every member of the
+    contract's municipalities (officials included)."""
+
+    serializer_class = shapes.SnapshotSerializer
+    filterset_class = SnapshotFilter
+    ordering = ("-as_of", "-pk")
+
+    def get_queryset(self):
+        contracts = visible_contracts(self.request.user).values("pk")
+        return Snapshot.objects.filter(goal__contract__in=contracts).select_related(
+            "goal", "municipality"
+        )
+
+
+# --- Evaluations ---------------------------------------------------------------------------
+
+
+class EvaluationFilter(filters.FilterSet):
+    municipality = municipality_filter()
+    answered_from = filters.DateFilter(field_name="answered_on", lookup_expr="gte")
+    answered_to = filters.DateFilter(field_name="answered_on", lookup_expr="lte")
+
+    class Meta:
+        model = Evaluation
+        fields = ["municipality", "answered_from", "answered_to", "satisfaction", "effect"]
+
+
+class EvaluationViewSet(ServiceErrors, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Answers of the national user evaluation in the caller's municipalities, without the
+    company they may name; managers import a file of them."""
+
+    serializer_class = shapes.EvaluationSerializer
+    filterset_class = EvaluationFilter
+    ordering = ("-answered_on", "-pk")
+
+    def get_queryset(self):
+        municipalities = Municipality.objects.for_user(self.request.user, MEMBER)
+        return Evaluation.objects.filter(municipality__in=municipalities).select_related(
+            "operator", "municipality"
+        )
+
+    @extend_schema(
+        request={"multipart/form-data": shapes.EvaluationImportSerializer},
+        responses={201: shapes.ImportResultSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        url_name="import",
+        permission_classes=[HoldsManage],
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def import_file(self, request):
+        """Import a CSV of answers in the municipalities the caller manages. All or nothing:
+        one bad line refuses the file (400, with the line number). Recompute a contract
+        afterwards with …/contracts/{id}/compute/."""
+        form = shapes.EvaluationImportSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        upload = form.validated_data["file"]
+        count = services.import_evaluations(request.user, upload.read(), source=upload.name[:100])
+        return Response({"count": count}, status=status.HTTP_201_CREATED)
+
+
+# No root view of its own: /api/v1/ is crm.api's root, which this one would only shadow.
+router = DefaultRouter()
+router.include_root_view = False
+router.register("contracts", ContractViewSet, basename="api-contract")
+router.register("goals", GoalViewSet, basename="api-goal")
+router.register("snapshots", SnapshotViewSet, basename="api-snapshot")
+router.register("evaluations", EvaluationViewSet, basename="api-evaluation")

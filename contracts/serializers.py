@@ -1,0 +1,373 @@
+"""Input and output of the contracts API. Serializers only shape data: the rules live in
+``contracts.services``, the scopes in ``Contract.objects.visible_to``.
+
+Officials (the viewer role) read contracts, goals, snapshots and evaluations: aggregates and
+contract text only, never a company or a person. The settlement, for managers, names its
+evidence by id with a masked CPR number or a company name, never a full CPR number.
+"""
+
+import datetime
+import inspect
+
+from django.core.exceptions import FieldError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from contracts import indicators
+from contracts.models import AttainmentRun, Contract, Evaluation, Goal, PaymentRule, Snapshot
+from crm.models import Founder, Operator
+from crm.permissions import MEMBER
+from crm.serializers import ScopedPrimaryKeyRelatedField
+
+# An indicator's parameters are tried on this period with no municipality: the queries are
+# built (so a wrong name fails) but never run.
+TRIAL_PERIOD = indicators.Period(datetime.date(2000, 1, 1), datetime.date(2000, 12, 31))
+
+
+def contracts_of(user):
+    return Contract.objects.visible_to(user, MEMBER)
+
+
+# One named schema per choice set shared by several fields or serializers: generated per
+# field name, the same choices would get several names (a spectacular warning).
+@extend_schema_field(
+    {"type": "string", "enum": Goal.MilestoneStatus.values}, component_name="MilestoneStatus"
+)
+class MilestoneStatusField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=Goal.MilestoneStatus.choices, **kwargs)
+
+
+@extend_schema_field(
+    {"type": "string", "enum": Contract.Status.values}, component_name="ContractStatus"
+)
+class ContractStatusField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=Contract.Status.choices, **kwargs)
+
+
+@extend_schema_field(
+    {"type": "string", "enum": Snapshot.Status.values}, component_name="AttainmentStatus"
+)
+class AttainmentStatusField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=Snapshot.Status.choices, read_only=True, **kwargs)
+
+
+@extend_schema_field(
+    {"type": "string", "enum": Contract.Kind.values}, component_name="ContractKind"
+)
+class ContractKindField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=Contract.Kind.choices, read_only=True, **kwargs)
+
+
+@extend_schema_field(
+    {"type": "string", "enum": Operator.Kind.values}, component_name="OperatorKind"
+)
+class OperatorKindField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=Operator.Kind.choices, read_only=True, **kwargs)
+
+
+@extend_schema_field(
+    {"type": "string", "enum": PaymentRule.Kind.values}, component_name="PaymentRuleKind"
+)
+class PaymentRuleKindField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=PaymentRule.Kind.choices, read_only=True, **kwargs)
+
+
+@extend_schema_field(
+    {"type": "string", "enum": Goal.TargetKind.values}, component_name="GoalTargetKind"
+)
+class TargetKindField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=Goal.TargetKind.choices, **kwargs)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ContractField(ScopedPrimaryKeyRelatedField):
+    """A contract the caller sees; another id answers 400 "does not exist"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(contracts_of, **kwargs)
+
+
+# --- Contracts -----------------------------------------------------------------------------
+
+
+class PartySerializer(serializers.ModelSerializer):
+    kind = OperatorKindField()
+
+    class Meta:
+        model = Operator
+        fields = ["id", "name", "kind"]
+
+
+class ContractSerializer(serializers.ModelSerializer):
+    """A contract as read by every member of its municipalities; managers change the title,
+    status, period, budget and hourly rate."""
+
+    kind = ContractKindField()
+    status = ContractStatusField(required=False)
+    parties = PartySerializer(many=True, read_only=True)
+    oversight = serializers.CharField(source="oversight.name", read_only=True, default=None)
+    municipalities = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = Contract
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "status",
+            "starts_on",
+            "ends_on",
+            "parties",
+            "oversight",
+            "municipalities",
+            "budget",
+            "hourly_rate",
+            "source",
+        ]
+        read_only_fields = ["source"]
+
+    def validate(self, attrs):
+        starts_on = attrs.get("starts_on", getattr(self.instance, "starts_on", None))
+        ends_on = attrs.get("ends_on", getattr(self.instance, "ends_on", None))
+        if starts_on and ends_on and ends_on < starts_on:
+            raise serializers.ValidationError({"ends_on": _("Slutdatoen ligger før starten.")})
+        return attrs
+
+
+class RunSerializer(serializers.ModelSerializer):
+    """A computation of a contract's goal attainment (the error text stays in the admin)."""
+
+    class Meta:
+        model = AttainmentRun
+        fields = ["id", "as_of", "state", "started_at", "finished_at"]
+
+
+class ComputeSerializer(serializers.Serializer):
+    as_of = serializers.DateField(help_text=_("Datoen målopfyldelsen beregnes pr."))
+    run = RunSerializer(
+        allow_null=True,
+        help_text=_("Den seneste beregning: følg den på …/run/ til den er færdig."),
+    )
+
+
+# --- Goals ---------------------------------------------------------------------------------
+
+
+def check_params(indicator: str, params) -> None:
+    """Refuse parameters the indicator does not take before they are stored: a wrong name
+    would otherwise only fail in the nightly computation. The indicator's signature names
+    its own parameters; those it passes on (``**params``) are checked by building its
+    queries for no municipality."""
+    if not isinstance(params, dict):
+        raise serializers.ValidationError(_("Parametrene skal være et JSON-objekt."))
+    signature = inspect.signature(indicators.CATALOGUE[indicator])
+    try:
+        signature.bind(TRIAL_PERIOD, [], **params)
+        indicators.compute(indicator, TRIAL_PERIOD, [], params)
+    except (TypeError, ValueError, KeyError, FieldError) as error:
+        message = _("Parametrene passer ikke til indikatoren “%(indicator)s” (%(error)s).") % {
+            "indicator": indicator,
+            "error": error,
+        }
+        kinds = [p.kind for p in signature.parameters.values()]
+        if inspect.Parameter.VAR_KEYWORD not in kinds:  # then the signature names them all
+            names = [n for n, p in signature.parameters.items() if p.kind == p.KEYWORD_ONLY]
+            message += " " + _("Den tager: %(names)s.") % {"names": ", ".join(names) or "-"}
+        raise serializers.ValidationError(message) from error
+
+
+class GoalSerializer(serializers.ModelSerializer):
+    """A goal of a contract; ``indicator`` is a name from the catalogue (blank for a
+    milestone or a value reported from outside the CRM)."""
+
+    contract = ContractField()
+    indicator = serializers.ChoiceField(
+        choices=[("", "-"), *[(name, name) for name in sorted(indicators.CATALOGUE)]],
+        allow_blank=True,
+        required=False,
+    )
+    params = serializers.JSONField(
+        required=False, help_text=_('Indikatorens parametre, fx {"kind": "full"}.')
+    )
+    target_kind = TargetKindField(required=False)
+    milestone_status = MilestoneStatusField(read_only=True)
+
+    class Meta:
+        model = Goal
+        fields = [
+            "id",
+            "contract",
+            "number",
+            "title",
+            "text",
+            "indicator",
+            "params",
+            "target_kind",
+            "target",
+            "per_municipality",
+            "starts_on",
+            "ends_on",
+            "comment",
+            "is_milestone",
+            "milestone_status",
+            "evidence",
+            "judged_at",
+            "external_value",
+            "external_source",
+        ]
+        read_only_fields = ["evidence", "judged_at"]
+
+    def validate(self, attrs):
+        indicator = attrs.get("indicator", getattr(self.instance, "indicator", ""))
+        params = attrs.get("params", getattr(self.instance, "params", {}))
+        if indicator:
+            try:
+                check_params(indicator, params)
+            except serializers.ValidationError as error:
+                raise serializers.ValidationError({"params": error.detail}) from error
+        return attrs
+
+
+class GoalUpdateSerializer(GoalSerializer):
+    """A goal stays in its contract."""
+
+    contract = serializers.PrimaryKeyRelatedField(read_only=True)
+
+
+class JudgeSerializer(serializers.Serializer):
+    status = MilestoneStatusField()
+    evidence = serializers.CharField(help_text=_("Hvad milepælen er vurderet på."))
+
+
+# --- Snapshots and evaluations -------------------------------------------------------------
+
+
+class SnapshotSerializer(serializers.ModelSerializer):
+    """A goal's value as of a date, for one municipality or (``municipality`` null) the
+    contract's municipalities together."""
+
+    contract = serializers.IntegerField(source="goal.contract_id", read_only=True)
+    municipality = serializers.CharField(
+        source="municipality.code", read_only=True, default=None, help_text=_("Kommunekode")
+    )
+    status = AttainmentStatusField()
+
+    class Meta:
+        model = Snapshot
+        fields = [
+            "id",
+            "contract",
+            "goal",
+            "as_of",
+            "municipality",
+            "value",
+            "numerator",
+            "denominator",
+            "target",
+            "attainment",
+            "status",
+            "computed_at",
+        ]
+
+
+class EvaluationSerializer(serializers.ModelSerializer):
+    """One answer of the user evaluation, without the company it may name."""
+
+    operator = serializers.CharField(source="operator.name", read_only=True)
+    municipality = serializers.CharField(source="municipality.code", read_only=True)
+
+    class Meta:
+        model = Evaluation
+        fields = [
+            "id",
+            "operator",
+            "municipality",
+            "answered_on",
+            "segment",
+            "themes",
+            "satisfaction",
+            "nps",
+            "effect",
+            "source",
+        ]
+
+
+class EvaluationImportSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text=_(
+            "CSV i UTF-8 (; eller ,) med kolonnerne operator, municipality_code, answered_on "
+            "(dd.mm.åååå) og gerne segment, themes, satisfaction, nps, effect."
+        )
+    )
+
+
+class ImportResultSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text=_("Antal indlæste svar."))
+
+
+# --- Settlement ----------------------------------------------------------------------------
+
+
+class SettlementQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(required=False, help_text=_("Fra (standard: kontraktens start)"))
+    end = serializers.DateField(required=False, help_text=_("Til (standard: kontraktens slut)"))
+
+    def validate(self, attrs):
+        contract = self.context["contract"]
+        attrs.setdefault("start", contract.starts_on)
+        attrs.setdefault("end", contract.ends_on)
+        if attrs["end"] < attrs["start"]:
+            raise serializers.ValidationError({"end": _("Slutdatoen ligger før starten.")})
+        return attrs
+
+
+class EvidenceSerializer(serializers.Serializer):
+    """A registration the settlement pays for: a founder (by masked CPR number) or a
+    referral (by the company's name, or the founder's masked CPR number)."""
+
+    id = serializers.IntegerField()
+    date = serializers.SerializerMethodField()
+    masked_cpr = serializers.SerializerMethodField()
+    company_name = serializers.SerializerMethodField()
+
+    def get_date(self, item) -> datetime.date:
+        moment = item.created_at if isinstance(item, Founder) else item.sent_at
+        return timezone.localdate(moment)
+
+    def get_masked_cpr(self, item) -> str | None:
+        founder = item if isinstance(item, Founder) else item.founder
+        return founder.masked_cpr if founder else None
+
+    def get_company_name(self, item) -> str | None:
+        company = None if isinstance(item, Founder) else item.company
+        return company.name if company else None
+
+
+class SettlementLineSerializer(serializers.Serializer):
+    kind = PaymentRuleKindField(source="rule.kind")
+    amount_per_item = serializers.DecimalField(
+        source="rule.amount", max_digits=10, decimal_places=2
+    )
+    count = serializers.SerializerMethodField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    evidence = EvidenceSerializer(many=True)
+
+    def get_count(self, line) -> int:
+        return len(line.evidence)
+
+
+class SettlementSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    lines = SettlementLineSerializer(many=True)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)

@@ -1,0 +1,93 @@
+"""The reports API (/api/v1/reports/): the PDF reports a caller may see, asking for a
+contract's result report, and downloading a rendered one. The same rules as the pages:
+``reporting.views.access_report`` for one report, the list of ``report_list``."""
+
+from django.http import FileResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+
+from crm.api import ServiceErrors
+from crm.filters import id_filter
+from reporting import serializers as shapes
+from reporting import services
+from reporting.models import Report
+from reporting.queries import reports_visible_to
+from reporting.views import access_report
+
+
+class ReportFilter(filters.FilterSet):
+    contract = id_filter("contract")
+
+    class Meta:
+        model = Report
+        fields = ["contract", "kind", "state"]
+
+
+class ReportViewSet(
+    ServiceErrors,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Reports: read as on the pages; officials may ask for a contract's annual or
+    half-yearly report, rendered in Celery (poll the report until ``state`` is done)."""
+
+    serializer_class = shapes.ReportSerializer
+    filterset_class = ReportFilter
+    ordering = ("-created_at", "-pk")
+
+    def get_queryset(self):
+        return reports_visible_to(self.request.user)
+
+    def get_object(self):
+        # 404 outside the caller's contracts and companies; a settlement needs a manager.
+        return access_report(self.request.user, self.kwargs["pk"])
+
+    @extend_schema(request=shapes.ReportRequestSerializer, responses={201: shapes.ReportSerializer})
+    def create(self, request):
+        """Ask for a contract's report of its period until today."""
+        form = shapes.ReportRequestSerializer(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        contract = form.validated_data["contract"]
+        report = services.request_report(
+            request.user,
+            kind=form.validated_data["kind"],
+            contract=contract,
+            start=contract.starts_on,
+            end=min(timezone.localdate(), contract.ends_on),
+        )
+        body = self.get_serializer(report).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="PDF"),
+            404: OpenApiResponse(description="Ikke klar endnu, eller ikke din."),
+        }
+    )
+    @action(detail=True)
+    def file(self, request, pk=None):
+        """The rendered PDF."""
+        report = self.get_object()
+        if report.state != Report.State.DONE:
+            raise NotFound(_("Rapporten er ikke klar endnu."))
+        return FileResponse(
+            report.file.open("rb"),
+            as_attachment=True,
+            filename=report.file.name.rsplit("/", 1)[-1],
+            content_type="application/pdf",
+        )
+
+
+router = DefaultRouter()
+router.include_root_view = False
+router.register("reports", ReportViewSet, basename="api-report")
