@@ -24,6 +24,7 @@ run: install
 	$(SERVICES) -- $(PY) manage.py migrate --no-input
 	$(SERVICES) -- $(PY) manage.py load_reference_data
 	$(SERVICES) -- $(PY) manage.py seed_demo
+	$(SERVICES) -- $(PY) manage.py seed_referrals
 	$(SERVICES) -- $(PY) manage.py seed_contracts
 	$(SERVICES) -- bin/serve
 
