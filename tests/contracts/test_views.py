@@ -6,45 +6,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from contracts.models import BudgetLine, Contract, Evaluation, Goal, PaymentRule, Snapshot
+from contracts.models import BudgetLine, Contract, Evaluation, PaymentRule, Snapshot
 from crm import services
 from tests.conftest import assert_four_users
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
 TODAY = datetime.date.today()
-
-
-@pytest.fixture
-def contract(world):
-    contract = Contract.objects.create(
-        kind="cooperation",
-        title="Samarbejdsaftale Viborg",
-        starts_on=D(TODAY.year, 1, 1),
-        ends_on=D(TODAY.year, 12, 31),
-        status="active",
-        hourly_rate=500,
-    )
-    contract.municipalities.set([world.home])
-    contract.parties.set([world.local])
-    Goal.objects.create(
-        contract=contract,
-        number="1",
-        title="Vejledte virksomheder",
-        indicator="companies_contacted",
-        target=200,
-    )
-    Goal.objects.create(
-        contract=contract,
-        number="2",
-        title="Tilfredse brugere",
-        indicator="satisfaction_share",
-        target_kind="share",
-        target=80,
-        params={"answers": ["very", "satisfied"]},
-    )
-    Goal.objects.create(contract=contract, number="9", title="Klynger", is_milestone=True)
-    return contract
 
 
 def test_contract_list_for_members_only(world, contract):
