@@ -1,39 +1,125 @@
-"""``python -m bench`` (``make bench``): the company search at national volume.
+"""``python -m bench [search] [attainment] [pdf]`` (``make bench``): national volume, all parts
+unless some are named.
 
-Creates and migrates ``<database>_bench`` beside the database of ``DATABASE_URL``, loads the
-reference data and a million companies (kept for the next run unless ``--reload``), then times
-``crm.queries.search_companies`` and the alternatives in ``bench.search``.
+Creates and migrates ``<database>_bench`` beside the database of ``DATABASE_URL`` (the dev data
+is never touched) and loads the reference data and a million companies; ``attainment`` and
+``pdf`` also load founders, guidance sessions, referrals, evaluation answers and the six hub
+contracts (``bench.national``). Loaded data is kept for the next run unless ``--reload``.
+
+- ``search``: ``crm.queries.search_companies`` and the alternatives in ``bench.search``;
+- ``attainment``: ``contracts.services.compute_attainment`` for the six contracts against a
+  hand-written SQL pass (``bench.attainment``), with every number compared;
+- ``pdf``: ``reporting.services.render`` of the annual report of the 13-municipality KKR
+  Syddanmark contract (``bench.pdf``).
+
+A results table closes the run.
 """
 
 import argparse
+import time
 
 from bench.database import use_bench_database
 
+PARTS = ["search", "attainment", "pdf"]
+
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "parts", nargs="*", metavar="PART", help=f"{' | '.join(PARTS)} (default: all)"
+    )
     parser.add_argument("--companies", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=50, help="timed runs per query")
-    parser.add_argument("--reload", action="store_true", help="load the companies again")
-    parser.add_argument("--plans", action="store_true", help="print every plan in full")
+    parser.add_argument("--founders", type=int, default=150_000)
+    parser.add_argument("--sessions", type=int, default=3_000_000)
+    parser.add_argument("--referrals", type=int, default=300_000)
+    parser.add_argument("--evaluations", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=50, help="timed runs per search query")
+    parser.add_argument("--attainment-runs", type=int, default=3)
+    parser.add_argument("--pdf-runs", type=int, default=5)
+    parser.add_argument("--explain", nargs="*", default=[], metavar="GOAL",
+                        help="EXPLAIN ANALYZE these goal numbers (e.g. 1 8d)")  # fmt: skip
+    parser.add_argument("--reload", action="store_true", help="load all rows again")
+    parser.add_argument("--plans", action="store_true", help="print every search plan in full")
     options = parser.parse_args()
+    if unknown := set(options.parts) - set(PARTS):
+        parser.error(f"unknown part {', '.join(sorted(unknown))}: choose from {', '.join(PARTS)}")
+    parts = options.parts or PARTS
 
     name = use_bench_database()
     from django.core.management import call_command
 
-    from bench import load, search
+    from bench import national
     from crm.reference import load_reference_data
 
-    print(f"Bench database: {name}")
+    print(f"Bench database: {name}; parts: {', '.join(parts)}")
     call_command("migrate", verbosity=0)
     load_reference_data()
-    if options.reload or load.company_count() != options.companies:
-        print(f"Loading {options.companies:,} companies ...", flush=True)
-        steps = load.load_companies(options.companies)
-        print("  " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in steps.items()))
-    else:
+    results = []
+    reloaded = ensure_companies(options, results)
+    if set(parts) & {"attainment", "pdf"}:
+        sizes = national.NationalSizes(
+            founders=options.founders,
+            sessions=options.sessions,
+            referrals=options.referrals,
+            evaluations=options.evaluations,
+        )
+        ensure_national(sizes, options.reload or reloaded, results)
+    if "search" in parts:
+        from bench import search
+
+        results += search.run(runs=options.runs, full_plans=options.plans)
+    if "attainment" in parts:
+        from bench import attainment
+
+        results += attainment.run(runs=options.attainment_runs, explain_goals=options.explain)
+    if "pdf" in parts:
+        from bench import pdf
+
+        results += pdf.run(runs=options.pdf_runs)
+    print_table(results)
+
+
+def ensure_companies(options, results: list) -> bool:
+    """Load the companies unless they are there; True if loaded (everything else goes)."""
+    from bench import load
+
+    if not options.reload and load.company_count() == options.companies:
         print(f"{options.companies:,} companies already loaded (--reload to load again)")
-    search.run(runs=options.runs, full_plans=options.plans)
+        return False
+    print(f"Loading {options.companies:,} companies ...", flush=True)
+    steps = load.load_companies(options.companies)
+    print("  " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in steps.items()))
+    results.append((f"load: {options.companies:,} companies", f"{steps['total']:.1f} s", ""))
+    return True
+
+
+def ensure_national(sizes, reload: bool, results: list) -> None:
+    from bench import national
+
+    if not reload and national.loaded(sizes):
+        print(f"National rows already loaded ({national.describe(sizes)}; --reload to load again)")
+        return
+    print(f"Loading {national.describe(sizes)} and the six contracts ...", flush=True)
+    started = time.perf_counter()
+    steps = national.load(sizes)
+    print("  " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in steps.items()))
+    results.append(
+        (f"load: {national.describe(sizes)}", f"{time.perf_counter() - started:.1f} s", "")
+    )
+
+
+def print_table(results: list[tuple]) -> None:
+    if not results:
+        return
+    width = max(len(name) for name, _, _ in results)
+    print(f"\nResults\n{'measure':<{width}}  {'value':>12}  target")
+    print("-" * (width + 24))
+    for name, value, target in results:
+        print(f"{name:<{width}}  {value:>12}  {target}")
 
 
 if __name__ == "__main__":

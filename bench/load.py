@@ -1,7 +1,7 @@
-"""Load a million companies with psycopg 3 COPY in a few tens of seconds.
+"""Load a million companies (and, through ``copy_table``, any table) with psycopg 3 COPY.
 
 ``search_name`` is a stored generated column: PostgreSQL computes it, the COPY leaves it out.
-The pghistory triggers are disabled during the load (they would write a history row per company);
+The pghistory triggers are disabled during the load (they would write a history row per row);
 the secondary indexes and the foreign keys are dropped and built or checked once at the end, which
 is much faster than maintaining them row by row (above all the GIN trigram index).
 """
@@ -81,58 +81,65 @@ def company_lines(count: int, seed: int, choices: Choices):
         )
 
 
-def secondary_indexes() -> list[tuple[str, str]]:
+def secondary_indexes(table: str) -> list[tuple[str, str]]:
     """(name, definition) of the table's indexes that no constraint owns."""
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s
                AND indexname NOT IN (SELECT conname FROM pg_constraint)""",
-            [TABLE],
+            [table],
         )
         return cursor.fetchall()
 
 
-def foreign_keys() -> list[tuple[str, str]]:
+def foreign_keys(table: str) -> list[tuple[str, str]]:
     """(name, definition) of the table's foreign keys."""
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
                WHERE conrelid = %s::regclass AND contype = 'f'""",
-            [TABLE],
+            [table],
         )
         return cursor.fetchall()
 
 
-def load_companies(count: int, seed: int = 1) -> dict[str, float]:
-    """Replace every company with ``count`` generated ones, in one transaction (a failed load
-    leaves the table and its indexes as they were); returns the seconds of each step."""
+def copy_table(table: str, columns: list[str], lines) -> dict[str, float]:
+    """Replace every row of ``table`` (and, by CASCADE, of the tables that refer to it) with
+    ``lines`` (COPY text format), in one transaction: a failed load leaves the tables and
+    their indexes as they were. Returns the seconds of each step."""
     seconds, started = {}, time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        indexes, keys = secondary_indexes(), foreign_keys()
-        cursor.execute(f"TRUNCATE {TABLE} CASCADE")
+        indexes, keys = secondary_indexes(table), foreign_keys(table)
+        cursor.execute(f"TRUNCATE {table} CASCADE")
         for name, _ in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
         for name, _ in keys:  # checked once for the whole table when added back
-            cursor.execute(f'ALTER TABLE {TABLE} DROP CONSTRAINT "{name}"')
-        cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER USER")
-        copy_companies(cursor, company_lines(count, seed, Choices.read()))
-        cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER USER")
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")  # no pghistory rows
+        copy_lines(cursor, table, columns, lines)
+        cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         seconds["copy"] = time.perf_counter() - started
         cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
         for _, definition in indexes:
             cursor.execute(definition)
         for name, definition in keys:
-            cursor.execute(f'ALTER TABLE {TABLE} ADD CONSTRAINT "{name}" {definition}')
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
         seconds["indexes, keys"] = time.perf_counter() - started - seconds["copy"]
     with connection.cursor() as cursor:  # VACUUM cannot run in a transaction
-        cursor.execute(f"VACUUM (ANALYZE) {TABLE}")  # hint bits, visibility map, statistics
+        cursor.execute(f"VACUUM (ANALYZE) {table}")  # hint bits, visibility map, statistics
     seconds["total"] = time.perf_counter() - started
     seconds["vacuum"] = seconds["total"] - seconds["copy"] - seconds["indexes, keys"]
     return seconds
 
 
-def copy_companies(cursor, lines) -> None:
-    with cursor.copy(f"COPY {TABLE} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+def load_companies(count: int, seed: int = 1) -> dict[str, float]:
+    """Replace every company with ``count`` generated ones; returns the seconds of each step.
+    Everything that refers to a company (sessions, referrals, ...) goes with them."""
+    return copy_table(TABLE, COLUMNS, company_lines(count, seed, Choices.read()))
+
+
+def copy_lines(cursor, table: str, columns: list[str], lines) -> None:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         chunk = []
         for line in lines:
             chunk.append(line)

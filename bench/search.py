@@ -217,16 +217,17 @@ def plan_summary(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if any(k in line for k in keep))
 
 
-def run(runs: int, full_plans: bool = False) -> None:
+def run(runs: int, full_plans: bool = False) -> list[tuple]:
+    """Print the comparison; returns the current search's medians for the summary table."""
     scopes = bench_users()
     create_word_table()
     try:
-        compare(scopes, runs, full_plans)
+        return compare(scopes, runs, full_plans)
     finally:
         drop_word_table()
 
 
-def compare(scopes: list[Scope], runs: int, full_plans: bool) -> None:
+def compare(scopes: list[Scope], runs: int, full_plans: bool) -> list[tuple]:
     cvr = Company.objects.filter(municipality__code="791").values_list("cvr", flat=True).first()
     texts = [*TEXTS, ("CVR number", cvr)]
     load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
@@ -237,9 +238,13 @@ def compare(scopes: list[Scope], runs: int, full_plans: bool) -> None:
         header += f" {name + ' med':>13} {'p95':>6}"
     print(header + "  same page")
     print("-" * len(header + "  same page"))
+    summary = []
     for label, text in texts:
         for scope in scopes:
             result = measure(scope, text, runs)
+            summary.append(
+                (f"search: {text!r}, {scope.label}", f"{result['current']['median']:.1f} ms", "")
+            )
             line = (
                 f"{label + ': ' + repr(text):<34} {scope.label:<20} {result['current']['rows']:>4}"
             )
@@ -250,6 +255,7 @@ def compare(scopes: list[Scope], runs: int, full_plans: bool) -> None:
     print(f"(load average after: {', '.join(f'{n:.1f}' for n in os.getloadavg())})")
     threshold_table(runs=max(runs // 5, 3))
     print_plans(scopes, texts, full_plans)
+    return summary
 
 
 THRESHOLD_TEXTS = ["oestergard", "vestas wnid", "jensen toemrer"]
