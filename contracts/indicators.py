@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, F, Func, IntegerField, Q, QuerySet, Value
 
 from crm.models import Founder, GuidanceSession, Network, Operator
@@ -67,14 +68,21 @@ def compute(name: str, period: Period, municipality_ids: list[int], params: dict
 
 
 def grouped(rows: QuerySet, field: str, municipality_ids, to_measure) -> Result:
-    """Run ``rows.values(field).annotate(...)`` and ``rows.aggregate(...)``, with the same
-    aggregates, and turn both into Measures (municipalities without rows get zero)."""
-    aggregates = to_measure.aggregates
-    per = {row[field]: to_measure(row) for row in rows.values(field).annotate(**aggregates)}
-    empty = to_measure({name: 0 for name in aggregates})
+    """The aggregates per municipality and in total in one scan: Django's grouped query with
+    its GROUP BY turned into ``GROUPING SETS ((field), ())``; the total is the row whose
+    municipality is NULL (a municipality never is). Two queries (grouped, then aggregate)
+    cost twice the scan: 2.0x a hand-written pass at national volume, one 0.95x (bench/)."""
+    queryset = rows.values(field).annotate(**to_measure.aggregates).order_by()
+    sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+    head, _, columns = sql.rpartition(" GROUP BY ")
+    with connection.cursor() as cursor:
+        cursor.execute(f"{head} GROUP BY GROUPING SETS (({columns}), ())", params)
+        names = [column.name for column in cursor.description]
+        found = {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+    empty = {name: 0 for name in to_measure.aggregates}
     return Result(
-        {mid: per.get(mid, empty) for mid in municipality_ids},
-        to_measure(rows.aggregate(**aggregates)),
+        {mid: to_measure(found.get(mid, empty)) for mid in municipality_ids},
+        to_measure(found.get(None, empty)),
     )
 
 
