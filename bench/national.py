@@ -3,9 +3,9 @@
 Over the companies that ``bench.load`` put in, this loads with COPY (``bench.load.copy_table``):
 founders, guidance sessions, referrals and user-evaluation answers in 2021-2022 across all 98
 municipalities, and one 2022 performance contract per hub with the KKR Syddanmark goal set (the
-Sydjylland one is ``contracts.demo.syddanmark_2022`` itself). Each municipality gets a local
-business service with staff beside its hub. 2021 is there for goal 1 ("new compared with the
-year before").
+Sydjylland one is ``contracts.demo.agreements.syddanmark_2022`` itself). Each municipality gets
+a local business service with staff beside its hub. 2021 is there for goal 1 ("new compared with
+the year before").
 
 Bench only: a seeded 40% of the municipalities are marked rural (goal 8d needs a class, which the
 reference data leaves empty), the CPR numbers are dummies (nothing decrypts them), and sessions
@@ -26,10 +26,11 @@ from django.db.models import Q
 from bench.load import STREETS, copy_table
 from bench.names import FIRST_NAMES, surname
 from contracts.models import Contract, Evaluation, Goal
-from crm.demo import COMPANY_THEMES, CONTENT
+from crm.demo.vocabulary import COMPANY_THEMES, CONTENT
 from crm.models import GuidanceSession, Municipality, Operator
 from referrals import calendar
-from referrals.demo import REASONS, seed_advisers
+from referrals.demo.advisers import seed_advisers
+from referrals.demo.drafts import REASONS
 from referrals.models import Referral
 
 D = datetime.date
@@ -332,7 +333,7 @@ GOAL_FIELDS = ["number", "title", "text", "indicator", "params", "target_kind", 
 def seed_contracts() -> list[Contract]:
     """One 2022 performance contract per hub, each over the hub's municipalities, with the
     goals of the KKR Syddanmark contract (which is one of them, as ``contracts.demo`` has it)."""
-    from contracts.demo import syddanmark_2022
+    from contracts.demo.agreements import syddanmark_2022
 
     Contract.objects.filter(source=CONTRACT_SOURCE).delete()
     syd = syddanmark_2022()

@@ -4,14 +4,9 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
-from contracts.demo import (
-    DEMO_RURAL,
-    EVALUATION_SOURCE,
-    SYD_HUB,
-    ActivitySizes,
-    mark_demo_rural,
-    seed_contracts,
-)
+from contracts.demo import ActivitySizes, seed_contracts
+from contracts.demo.activity import DEMO_RURAL, SYD_HUB, mark_demo_rural
+from contracts.demo.evaluations import EVALUATION_SOURCE
 from contracts.models import Contract, Evaluation, Snapshot
 from contracts.services import compute_attainment
 from crm.demo import DemoSizes, seed_demo

@@ -10,7 +10,8 @@ from stdnum.dk import cpr as stdnum_cpr
 from stdnum.dk import cvr as stdnum_cvr
 
 from crm import cpr
-from crm.demo import REGION_CODE, DemoSizes, demo_cpr, seed_demo
+from crm.demo import REGION_CODE, DemoSizes, seed_demo
+from crm.demo.identifiers import demo_cpr
 from crm.models import (
     Company,
     Consent,
