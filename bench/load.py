@@ -16,6 +16,7 @@ from django.db import connection, transaction
 
 from bench.names import KNOWN, company_name
 from crm.models import Company, IndustryCode, Municipality
+from crm.models.search import add_words_sql
 
 TABLE = "crm_company"
 COLUMNS = [
@@ -103,6 +104,9 @@ def foreign_keys(table: str) -> list[tuple[str, str]]:
         return cursor.fetchall()
 
 
+NAMED_TABLES = {"crm_company", "crm_founder"}  # with a search_name and a word trigger
+
+
 def copy_table(table: str, columns: list[str], lines) -> dict[str, float]:
     """Replace every row of ``table`` (and, by CASCADE, of the tables that refer to it) with
     ``lines`` (COPY text format), in one transaction: a failed load leaves the tables and
@@ -118,6 +122,8 @@ def copy_table(table: str, columns: list[str], lines) -> dict[str, float]:
         cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")  # no pghistory rows
         copy_lines(cursor, table, columns, lines)
         cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        if table in NAMED_TABLES:  # what their collect_search_words trigger would have added
+            cursor.execute(add_words_sql("search_name", table))
         seconds["copy"] = time.perf_counter() - started
         cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
         for _, definition in indexes:

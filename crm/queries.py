@@ -1,16 +1,22 @@
 """Reads that encode visibility: search, lists and timelines start here."""
 
+import operator
 import re
+from functools import reduce
 
-from django.contrib.postgres.search import TrigramWordSimilarity
+from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet, Value
+from django.db.models import Q, QuerySet, Value
 
 from crm import cpr
-from crm.models import Company, Founder, GuidanceSession, Municipality
+from crm.models import Company, Founder, GuidanceSession, Municipality, SearchWord
 from crm.models.records import folded
+from crm.models.search import MIN_WORD
 
 SEARCH_LIMIT = 20
+MAX_WORDS = 5  # words of a search text that must match (each costs a look-up in SearchWord)
+MAX_SPELLINGS = 3  # known words tried for a misspelt one
+CORRECTION_SPAN = 0.15  # how much less like the typed word than the best a spelling may be
 DIGITS = re.compile(r"[\s-]")
 
 
@@ -21,23 +27,44 @@ def visible_ids(user, perm: str = "view_records") -> list[int]:
 
 
 def by_name(rows: QuerySet, text: str) -> list:
-    """Substring matches first; only if they do not fill the page, typo-tolerant matches
-    (pg_trgm word similarity) - the slower index scan is paid only when needed."""
+    """Rows whose name holds each word of ``text`` (of at least MIN_WORD letters) as typed or,
+    for a misspelt word, one of the known words most like it ("smedje" finds "Smedie"); a word
+    like no known word is left out, unless it is the only one. The closest names come first
+    (pg_trgm word similarity to the whole text). A text of short words only must be the whole
+    name."""
     needle = folded(Value(text))
-    rank = TrigramWordSimilarity(needle, "search_name")
-    found = list(
-        rows.filter(search_name__contains=needle)
-        .annotate(rank=rank)
+    words = [word for word in text.split() if len(word) >= MIN_WORD][:MAX_WORDS]
+    if not words:
+        condition = Q(search_name=needle)
+    else:
+        spellings = [found for word in words if (found := spellings_of(word))]
+        if not spellings:
+            return []
+        condition = reduce(
+            operator.and_,
+            [reduce(operator.or_, [Q(search_name__contains=s) for s in one]) for one in spellings],
+        )
+    return list(
+        rows.filter(condition)
+        .annotate(rank=TrigramWordSimilarity(needle, "search_name"))
         .order_by("-rank", "name")[:SEARCH_LIMIT]
     )
-    if len(found) < SEARCH_LIMIT:
-        found += list(
-            rows.filter(search_name__trigram_word_similar=needle)
-            .exclude(pk__in=[row.pk for row in found])
-            .annotate(rank=rank)
-            .order_by("-rank", "name")[: SEARCH_LIMIT - len(found)]
-        )
-    return found
+
+
+def spellings_of(word: str) -> list:
+    """``word`` folded, if a known word begins with it (as typed so far); else the known words
+    most like it (pg_trgm similarity, within CORRECTION_SPAN of the best), looked up in
+    ``SearchWord`` rather than in a million names."""
+    needle = folded(Value(word))
+    if SearchWord.objects.filter(word__startswith=needle).exists():
+        return [needle]
+    found = list(
+        SearchWord.objects.filter(word__trigram_similar=needle)
+        .annotate(score=TrigramSimilarity("word", needle))
+        .order_by("-score")
+        .values_list("word", "score")[:MAX_SPELLINGS]
+    )
+    return [known for known, score in found if score >= found[0][1] - CORRECTION_SPAN]
 
 
 def search_companies(user, text: str) -> list:

@@ -11,6 +11,7 @@ from crm.models.records import (
     ProgrammeEnrolment,
     Theme,
 )
+from crm.models.search import SearchWord
 from crm.models.tenancy import (
     IndustryCode,
     Membership,
@@ -39,5 +40,6 @@ __all__ = [
     "ProgrammeEnrolment",
     "Region",
     "ScopedQuerySet",
+    "SearchWord",
     "Theme",
 ]

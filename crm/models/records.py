@@ -16,6 +16,7 @@ from django.db.models.functions import Lower, Replace
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.models.search import collect_words_trigger
 from crm.models.tenancy import IndustryCode, Municipality, Operator, ScopedQuerySet
 from crm.validators import validate_cvr
 
@@ -119,6 +120,7 @@ class Company(models.Model):
             GinIndex(OpClass(F("search_name"), name="gin_trgm_ops"), name="company_name_trgm"),
             models.Index(fields=["municipality", "name"]),
         ]
+        triggers = [collect_words_trigger()]
 
     def __str__(self) -> str:
         return f"{self.name} (CVR {self.cvr})"
@@ -211,6 +213,7 @@ class Founder(models.Model):
         indexes = [
             GinIndex(OpClass(F("search_name"), name="gin_trgm_ops"), name="founder_name_trgm"),
         ]
+        triggers = [collect_words_trigger()]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.masked_cpr})"

@@ -79,6 +79,21 @@ def test_founder_pages_for_the_four_users(world, founder, name):
     assert_four_users(world, reverse(name, args=[founder.pk]), allowed=world.consultant)
 
 
+def test_edit_pages_for_the_four_users(world, company):
+    contact = services.do_add_contact(world.consultant, company, name="Bo Smed")
+    project = services.do_add_project(
+        world.consultant, company, title="Nyt værksted", identified_on=TODAY, funding="lag"
+    )
+    session = log_session(world, company)
+
+    for name, record in [
+        ("session-edit", session),
+        ("contact-edit", contact),
+        ("project-edit", project),
+    ]:
+        assert_four_users(world, reverse(name, args=[record.pk]), allowed=world.consultant)
+
+
 def test_cpr_reveal_for_the_four_users_is_logged(world, founder):
     url = reverse("founder-reveal-cpr", args=[founder.pk])
     # The manager may reveal; a consultant of the same municipality may not (403).
@@ -250,6 +265,116 @@ def test_a_session_for_a_foreign_operator_is_refused(world, company):
     assert not GuidanceSession.objects.exists()
 
 
+def form_data(response) -> dict:
+    """What the page's form would post back unchanged."""
+    form = response.context["form"]
+    data = {name: form[name].value() for name in form.fields}
+    return {k: v for k, v in data.items() if v not in (None, [])}
+
+
+def test_correct_a_session_in_the_browser(world, company):
+    session = log_session(world, company)
+    client = world.client_for(world.consultant)
+    url = reverse("session-edit", args=[session.pk])
+    data = form_data(client.get(url)) | {
+        "content": "Drøftede eksport til Norge",
+        "consultants": [world.consultant.pk, world.manager.pk],
+        "operator": world.hub.pk,  # disabled: the operator stays
+    }
+
+    response = client.post(url, data)
+
+    assert response["Location"] == reverse("company-detail", args=[company.pk])
+    session.refresh_from_db()
+    assert session.content == "Drøftede eksport til Norge"
+    assert set(session.consultants.all()) == {world.consultant, world.manager}
+    assert (session.operator, session.municipality, session.company) == (
+        world.local,
+        world.home,
+        company,
+    )
+
+
+def test_a_refused_session_correction_shows_why_and_changes_nothing(world, company):
+    session = log_session(world, company)
+    client = world.client_for(world.consultant)
+    url = reverse("session-edit", args=[session.pk])
+    data = form_data(client.get(url)) | {"hours_during": "-1", "content": "Ændret"}
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert "hours_during" in response.context["form"].errors
+    session.refresh_from_db()
+    assert session.content == "Drøftede eksport til Tyskland"
+
+
+def test_the_edit_link_is_shown_only_to_the_operator_that_logged_the_session(world, company):
+    session = log_session(world, company)
+    services.do_record_consent(
+        world.consultant, company, given_on=TODAY, scope=Consent.Scope.NAMED, operators=[world.hub]
+    )
+    link = f'href="{reverse("session-edit", args=[session.pk])}"'
+    page = reverse("company-detail", args=[company.pk])
+
+    assert link in world.client_for(world.consultant).get(page).text
+    assert link in world.client_for(world.manager).get(page).text
+    # The hub sees the session through the consent, but may not correct it.
+    hub = world.client_for(world.triage)
+    assert "Drøftede eksport" in hub.get(page).text
+    assert link not in hub.get(page).text
+    assert hub.get(reverse("session-edit", args=[session.pk])).status_code == 403
+
+
+def test_a_founders_session_is_corrected_from_the_founders_page(world, founder):
+    session = log_session(world, founder)
+    client = world.client_for(world.consultant)
+    page = client.get(reverse("founder-detail", args=[founder.pk]))
+    assert f'href="{reverse("session-edit", args=[session.pk])}"' in page.text
+    url = reverse("session-edit", args=[session.pk])
+
+    response = client.post(url, form_data(client.get(url)) | {"channel": "phone"})
+
+    assert response["Location"] == reverse("founder-detail", args=[founder.pk])
+    session.refresh_from_db()
+    assert session.channel == "phone"
+
+
+def test_move_a_project_on_in_the_browser(world, company):
+    project = services.do_add_project(
+        world.consultant, company, title="Nyt værksted", identified_on=TODAY, funding="lag"
+    )
+    client = world.client_for(world.consultant)
+    page = reverse("company-detail", args=[company.pk])
+    assert f'href="{reverse("project-edit", args=[project.pk])}"' in client.get(page).text
+    url = reverse("project-edit", args=[project.pk])
+
+    response = client.post(
+        url, form_data(client.get(url)) | {"status": "granted", "amount_granted": "250000"}
+    )
+
+    assert response["Location"] == page
+    project.refresh_from_db()
+    assert (project.status, project.amount_granted) == ("granted", 250000)
+    assert (project.company, project.municipality) == (company, world.home)
+
+
+def test_correct_a_contact_person_in_the_browser(world, company):
+    contact = services.do_add_contact(world.consultant, company, name="Bo Smed")
+    client = world.client_for(world.consultant)
+    page = reverse("company-detail", args=[company.pk])
+    assert f'href="{reverse("contact-edit", args=[contact.pk])}"' in client.get(page).text
+    url = reverse("contact-edit", args=[contact.pk])
+
+    response = client.post(url, {"name": "Bo Smed", "email": "ikke-en-adresse"})
+    assert "email" in response.context["form"].errors
+    response = client.post(url, {"name": "Bo Smed", "role": "Ejer", "email": "bo@smed.dk"})
+
+    assert response["Location"] == page
+    contact.refresh_from_db()
+    assert (contact.role, contact.email, contact.company) == ("Ejer", "bo@smed.dk", company)
+
+
 def test_session_keeps_the_municipality_of_its_day(world, company):
     session = log_session(world, company)
     company.municipality = world.other
@@ -340,6 +465,29 @@ def test_search_finds_companies_despite_typos_and_danish_letters(world, company,
     response = search(world, world.consultant, text)
 
     assert list(response.context["companies"]) == [company]
+
+
+def test_search_finds_every_word_in_any_order_corrects_typos_and_skips_unknown_words(
+    world, company
+):
+    assert search(world, world.consultant, "smedei oestergard").context["companies"] == [company]
+    assert search(world, world.consultant, "smedie vestas").context["companies"] == [company]
+    assert search(world, world.consultant, "vestas").context["companies"] == []
+
+
+def test_search_learns_the_words_of_a_renamed_company(world, company):
+    services.do_update_company(world.consultant, company, name="Kildegaard Maskinfabrik ApS")
+
+    assert search(world, world.consultant, "maskinfabrk").context["companies"] == [company]
+    assert search(world, world.consultant, "smedie").context["companies"] == []
+
+
+def test_search_of_short_words_only_must_match_the_whole_name(world):
+    short = Company.objects.create(cvr=CVRS[1], name="ÅB", municipality=world.home)
+    Company.objects.create(cvr=CVRS[2], name="Åbenrå Cykler", municipality=world.home)
+
+    assert search(world, world.consultant, "åb").context["companies"] == [short]
+    assert search(world, world.consultant, "ab").context["companies"] == []
 
 
 def test_search_never_shows_another_municipalitys_records(world, company):
