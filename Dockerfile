@@ -6,5 +6,7 @@ WORKDIR /app
 COPY . .
 RUN pip install --no-cache-dir . \
     && python manage.py compilemessages \
-    && DEBUG=true python manage.py collectstatic --no-input
+    && DEBUG=true python manage.py collectstatic --no-input \
+    && mkdir -p .data/media && chown -R nobody .data
+# The media volume takes this directory's owner when first mounted, so reports can be written.
 USER nobody
