@@ -25,6 +25,7 @@ class Rows:
         self.world = world
         self.cvrs = iter(valid_cvrs(40))
         self.numbers = itertools.count(1000)
+        self.made = itertools.count()
 
     def company(self):
         return services.do_create_company(
@@ -47,8 +48,8 @@ class Rows:
         return self.company() if i % 2 else self.founder()
 
     def adder(self, make):
-        """``add(k)``: ``make(i)`` k times."""
-        return lambda k: [make(i) for i in range(k)]
+        """``add(k)``: ``make(i)`` k times, ``i`` counting on over every call."""
+        return lambda k: [make(next(self.made)) for _ in range(k)]
 
 
 @pytest.fixture

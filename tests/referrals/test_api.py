@@ -10,7 +10,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crm.models import Membership, Notification
-from crm.pagination import Pagination
 from crm.services import (
     do_add_membership,
     do_create_company,
@@ -386,24 +385,25 @@ def test_queue_is_open_referrals_oldest_deadline_first(world, company, hub_conse
 
 
 def test_queue_pages_through_referrals_with_and_without_a_deadline(
-    world, company, hub_consent, monkeypatch
+    world, company, hub_consent, settings
 ):
     # The hub's triage also triages for a focused service, whose referrals get no deadline:
-    # the cursor must reach those after the last one with a deadline.
+    # the cursor must reach those after the last one with a deadline (the first page ends
+    # there), then page on among those without one (the second page ends there).
+    size = settings.REST_FRAMEWORK["PAGE_SIZE"]
     focused = OperatorFactory(name="Eksportrådet", kind="focused")
     do_set_operator_municipalities(focused, [world.home])
     do_add_membership(world.triage, focused, Membership.Role.TRIAGE)
     do_record_consent(world.consultant, company, given_on=datetime.date.today(), scope="all")
-    sent = [send(world, company, target_operator=target).pk for target in [world.hub] * 2]
-    sent += [send(world, company, target_operator=target).pk for target in [focused] * 3]
-    monkeypatch.setattr(Pagination, "page_size", 2)
-    client, url, seen = world.client_for(world.triage), reverse("api-referral-queue"), []
+    sent = [send(world, company, target_operator=world.hub).pk for _ in range(size)]
+    sent += [send(world, company, target_operator=focused).pk for _ in range(size + 1)]
+    client, url, seen, pages = world.client_for(world.triage), reverse("api-referral-queue"), [], 0
     while url:
         page = client.get(url).json()
         seen += [row["id"] for row in page["results"]]
-        url = page["next"]
+        url, pages = page["next"], pages + 1
 
-    assert seen == sent
+    assert (seen, pages) == (sent, 3)
 
 
 # --- The adviser register --------------------------------------------------------------------
