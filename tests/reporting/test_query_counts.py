@@ -1,0 +1,40 @@
+"""The report list page queries no more with 3N reports than with N.
+
+The report list endpoint is counted in tests/reporting/test_api.py."""
+
+import datetime
+import itertools
+
+import pytest
+from django.urls import reverse
+
+from reporting.models import Report
+from tests.contracts.test_query_counts import contracts_of
+from tests.counting import assert_queries_do_not_grow, page_rows
+from tests.crm.test_query_counts import Rows
+
+pytestmark = pytest.mark.django_db
+
+
+def test_report_list_page_does_not_query_per_row(world):
+    """The manager's list: half-year reports of contracts and company summaries, each of a
+    contract or company of its own."""
+    add_contracts, rows, numbers = contracts_of(world), Rows(world), itertools.count()
+
+    def add(count):
+        for _ in range(count):
+            if next(numbers) % 2:
+                about = {"contract": add_contracts(1)[0]}
+            else:
+                about = {"company": rows.company()}
+            Report.objects.create(
+                kind="half_year" if "contract" in about else "company",
+                period_start=datetime.date.today().replace(day=1),
+                period_end=datetime.date.today(),
+                created_by=world.manager,
+                **about,
+            )
+
+    assert_queries_do_not_grow(
+        world.client_for(world.manager), reverse("report-list"), add, page_rows("reports")
+    )
