@@ -5,7 +5,8 @@ The hand-written pass is one statement per goal: the rows of the goal's source t
 period and the contract's municipalities, one ``GROUP BY GROUPING SETS ((municipality), ())``
 (per municipality and the total in the same scan) with ``FILTER`` counters. Both passes run
 round-robin after a warm-up, so the cache is as warm for one as for the other; every number of
-both passes is compared.
+both passes is compared. The definitions follow ``contracts.indicators``: "guided" is a full
+session (``guided_in``), and "Ved ikke" (unknown) is left out of every survey share.
 """
 
 import datetime
@@ -33,7 +34,7 @@ TARGET_RATIO = 1.5
 SESSIONS = """
     FROM crm_guidancesession s JOIN crm_operator o ON o.id = s.operator_id
     WHERE s.date BETWEEN %(start)s AND %(end)s AND s.municipality_id = ANY(%(ids)s)
-      AND o.kind = ANY(%(kinds)s) AND s.company_id IS NOT NULL"""
+      AND o.kind = ANY(%(kinds)s) AND s.company_id IS NOT NULL AND s.kind = 'full'"""
 EVALUATIONS = """
     FROM contracts_evaluation e
     WHERE e.answered_on BETWEEN %(start)s AND %(end)s AND e.municipality_id = ANY(%(ids)s)"""
@@ -63,7 +64,7 @@ def hand_sql(goal: Goal) -> tuple[str, str]:
                 "WITH earlier AS (SELECT DISTINCT s.company_id FROM crm_guidancesession s "  # noqa: S608
                 "JOIN crm_operator o ON o.id = s.operator_id WHERE s.date BETWEEN "
                 "%(before_start)s AND %(before_end)s AND o.kind = ANY(%(kinds)s) "
-                "AND s.company_id IS NOT NULL) "
+                "AND s.company_id IS NOT NULL AND s.kind = 'full') "
                 "SELECT s.municipality_id, "
                 "count(DISTINCT s.company_id) FILTER (WHERE earlier.company_id IS NULL), "
                 "count(DISTINCT s.company_id) "
@@ -89,7 +90,7 @@ def hand_sql(goal: Goal) -> tuple[str, str]:
         case "satisfaction_share":
             return (
                 "SELECT municipality_id, count(*) FILTER (WHERE satisfaction = ANY(%(answers)s)), "
-                f"count(*) {EVALUATIONS} AND satisfaction <> ''"
+                f"count(*) {EVALUATIONS} AND satisfaction NOT IN ('', 'unknown')"
                 f"{evaluation_filters(params)} {GROUPED}",
                 "share",
             )
@@ -103,7 +104,8 @@ def hand_sql(goal: Goal) -> tuple[str, str]:
         case "effect_share":
             return (
                 "SELECT municipality_id, count(*) FILTER (WHERE effect = 'high'), count(*) "
-                f"{EVALUATIONS} AND effect <> ''{evaluation_filters(params)} {GROUPED}",
+                f"{EVALUATIONS} AND effect NOT IN ('', 'unknown')"
+                f"{evaluation_filters(params)} {GROUPED}",
                 "share",
             )
         case "uptake_share":

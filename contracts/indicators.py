@@ -7,13 +7,14 @@ municipalities' counts.
 """
 
 import datetime
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, F, Func, IntegerField, Q, QuerySet, Value
+from django.db.models import Count, F, Func, IntegerField, Q, QuerySet, Sum, Value
 
 from crm.models import Founder, GuidanceSession, Network, Operator
 from crm.models.records import DevelopmentProject, ProgrammeEnrolment
@@ -64,8 +65,15 @@ def indicator(name: str):
     return register
 
 
-def compute(name: str, period: Period, municipality_ids: list[int], params: dict) -> Result:
-    return CATALOGUE[name](period, municipality_ids, **params)
+def compute(
+    name: str, period: Period, municipality_ids: list[int], params: dict, *, hourly_rate=None
+) -> Result:
+    """The indicator ``name`` with the goal's ``params``; an indicator that prices hours
+    (it takes ``hourly_rate``) gets the contract's rate unless the goal names its own."""
+    function = CATALOGUE[name]
+    if "hourly_rate" in inspect.signature(function).parameters:
+        params = {"hourly_rate": hourly_rate, **params}
+    return function(period, municipality_ids, **params)
 
 
 def grouped(rows: QuerySet, field: str, municipality_ids, to_measure) -> Result:
@@ -106,6 +114,20 @@ class shared:  # noqa: N801
         return Measure.share(row["num"], row["den"])
 
 
+# "Ved ikke" is stored as "unknown" in every answer set (satisfaction, effect, uptake).
+DONT_KNOW = "unknown"
+
+
+def share_of_answers(rows: QuerySet, field: str, counted_answers, municipality_ids) -> Result:
+    """The share of the answers to ``field`` that are one of ``counted_answers``. The one rule
+    for every survey share: "don't know" and no answer are left out of the denominator, as
+    the contracts say (seed 002, Mål 4: "Virksomheder, der ikke ved, om de har benyttet
+    henvisningen, udgår af beregningen")."""
+    rows = rows.exclude(**{f"{field}__in": ["", DONT_KNOW]})
+    numerator = Count("pk", filter=Q(**{f"{field}__in": list(counted_answers)}))
+    return grouped(rows, "municipality", municipality_ids, shared(numerator, Count("pk")))
+
+
 # --- Guidance ------------------------------------------------------------------------------
 
 
@@ -137,12 +159,22 @@ def sessions_in(
     return rows.filter(**{key: value for key, value in filters.items() if value is not None})
 
 
+def guided_in(period: Period, municipality_ids, **params) -> QuerySet:
+    """The one definition of "guided" (vejledt) for every indicator that says so: a full
+    guidance session, never a brief contact. Seed 002, Mål 1 counts "de vejledte
+    virksomheder" against those that "modtog vejledning" the year before, and seed 001 §7
+    counts "vejledte virksomheder/iværksættere": guidance, not a phone call that only
+    registered a contact. Brief contacts count where a contract says contact ("kontakt til
+    4.000 mikrovirksomheder": ``companies_contacted``) or counts sessions of any kind.
+    A "guided" indicator takes no ``kind`` parameter (refused as unknown)."""
+    return sessions_in(period, municipality_ids, kind=GuidanceSession.Kind.FULL, **params)
+
+
 @indicator("companies_guided")
 def companies_guided(period, municipality_ids, **params) -> Result:
-    """Distinct companies given full guidance (not brief contacts) in the period.
+    """Distinct companies guided (``guided_in``) in the period.
     Seed 001 §7: "200 vejledte virksomheder i lokal erhvervsservice"."""
-    params.setdefault("kind", GuidanceSession.Kind.FULL)
-    rows = sessions_in(period, municipality_ids, **params)
+    rows = guided_in(period, municipality_ids, **params)
     return grouped(rows, "municipality", municipality_ids, counted(Count("company", distinct=True)))
 
 
@@ -159,8 +191,9 @@ def companies_contacted(period, municipality_ids, **params) -> Result:
 
 @indicator("founders_guided")
 def founders_guided(period, municipality_ids, **params) -> Result:
-    """Distinct founders before start guided. Seed 001 §7: "200 vejledte iværksættere"."""
-    rows = sessions_in(period, municipality_ids, **params).filter(founder__isnull=False)
+    """Distinct founders before start guided (``guided_in``). Seed 001 §7: "200 vejledte
+    iværksættere"."""
+    rows = guided_in(period, municipality_ids, **params).filter(founder__isnull=False)
     return grouped(rows, "municipality", municipality_ids, counted(Count("founder", distinct=True)))
 
 
@@ -169,6 +202,37 @@ def sessions(period, municipality_ids, **params) -> Result:
     """Guidance sessions. Seed 000: "1.000 vejledningsbesøg" (kind=full)."""
     rows = sessions_in(period, municipality_ids, **params)
     return grouped(rows, "municipality", municipality_ids, counted(Count("pk")))
+
+
+HOURS = F("hours_before") + F("hours_during") + F("hours_after")
+
+
+@indicator("hours")
+def hours(period, municipality_ids, **params) -> Result:
+    """Hours spent on sessions, before + during + after (brief contacts included: their time
+    is spent too). Seed 000: "1.000 virksomheder x 8 timer" (2 + 4 + 2 per guidance)."""
+    rows = sessions_in(period, municipality_ids, **params)
+    return grouped(rows, "municipality", municipality_ids, counted(Sum(HOURS)))
+
+
+class priced:  # noqa: N801
+    """Hours as DKK at ``rate``: value = hours x rate, numerator = the hours."""
+
+    def __init__(self, rate):
+        self.rate = None if rate is None else Decimal(rate)
+        self.aggregates = {"n": Sum(HOURS)}
+
+    def __call__(self, row) -> Measure:
+        spent = Decimal(row["n"] or 0)
+        return Measure(None if self.rate is None else spent * self.rate, spent)
+
+
+@indicator("hours_cost")
+def hours_cost(period, municipality_ids, *, hourly_rate=None, **params) -> Result:
+    """The hours of ``hours`` priced at the contract's hourly rate (DKK). Seed 000:
+    "vejledning 1.000 virksomheder x 8 timer x 500 kr.". No rate on the contract: no value."""
+    rows = sessions_in(period, municipality_ids, **params)
+    return grouped(rows, "municipality", municipality_ids, priced(hourly_rate))
 
 
 def age_at_session():
@@ -183,8 +247,9 @@ def age_at_session():
 @indicator("founders_share")
 def founders_share(period, municipality_ids, *, group: str, **params) -> Result:
     """Share of guided founders who are women (group=women) or 18-30 years old at a session
-    in the period (group=young). Seed 004: "varav kvinnor / unga (18-30 år)"."""
-    rows = sessions_in(period, municipality_ids, **params).filter(founder__isnull=False)
+    in the period (group=young), of the founders guided (``guided_in``). Seed 004: "varav
+    kvinnor / unga (18-30 år)"."""
+    rows = guided_in(period, municipality_ids, **params).filter(founder__isnull=False)
     rows = rows.annotate(age=age_at_session())
     condition = (
         Q(founder__sex=Founder.Sex.FEMALE) if group == "women" else Q(age__gte=18, age__lte=30)
@@ -208,18 +273,22 @@ def founders_started_company(period, municipality_ids) -> Result:
 
 @indicator("new_companies_share")
 def new_companies_share(period, municipality_ids, *, operator_kinds=None, **params) -> Result:
-    """Share of the companies guided in the period that the same kind of operator did not
-    guide in the 12 months before it. Seed 002, Mål 1: "Mindst 50 pct. af de vejledte
-    virksomheder skal være nye i forhold til de virksomheder, der modtog vejledning fra
-    erhvervshuset året før"."""
+    """Share of the companies guided (``guided_in``) in the period that the same kind of
+    operator did not guide in the 12 months before it. Seed 002, Mål 1: "Mindst 50 pct. af
+    de vejledte virksomheder skal være nye i forhold til de virksomheder, der modtog
+    vejledning fra erhvervshuset året før"."""
     operator_kinds = operator_kinds or [Operator.Kind.HUB]
-    rows = sessions_in(period, municipality_ids, operator_kinds=operator_kinds, **params)
+    rows = guided_in(period, municipality_ids, operator_kinds=operator_kinds, **params)
     year_before = (
         period.start - datetime.timedelta(days=365),
         period.start - datetime.timedelta(days=1),
     )
     earlier = (
-        GuidanceSession.objects.filter(date__range=year_before, operator__kind__in=operator_kinds)
+        GuidanceSession.objects.filter(
+            date__range=year_before,
+            operator__kind__in=operator_kinds,
+            kind=GuidanceSession.Kind.FULL,  # guided the year before, as ``guided_in``
+        )
         .exclude(company__isnull=True)
         .values("company")
     )
@@ -236,9 +305,9 @@ def new_companies_share(period, municipality_ids, *, operator_kinds=None, **para
 
 @indicator("rural_share")
 def rural_share(period, municipality_ids, **params) -> Result:
-    """Companies guided in rural municipalities as a share of all companies guided.
-    Seed 002, Mål 8d: "lige adgang til vejledning for virksomheder i land og by"."""
-    rows = sessions_in(period, municipality_ids, **params).filter(company__isnull=False)
+    """Companies guided (``guided_in``) in rural municipalities as a share of all companies
+    guided. Seed 002, Mål 8d: "lige adgang til vejledning for virksomheder i land og by"."""
+    rows = guided_in(period, municipality_ids, **params).filter(company__isnull=False)
     return grouped(
         rows,
         "municipality",
@@ -252,8 +321,9 @@ def rural_share(period, municipality_ids, **params) -> Result:
 
 @indicator("municipalities_reached")
 def municipalities_reached(period, municipality_ids, **params) -> Result:
-    """Municipalities with at least one company guided (seed 002, Mål 2: spread)."""
-    rows = sessions_in(period, municipality_ids, **params).filter(company__isnull=False)
+    """Municipalities with at least one company guided (``guided_in``; seed 002, Mål 2:
+    spread)."""
+    rows = guided_in(period, municipality_ids, **params).filter(company__isnull=False)
     return grouped(
         rows, "municipality", municipality_ids, counted(Count("municipality", distinct=True))
     )
@@ -309,13 +379,9 @@ def uptake_share(period, municipality_ids) -> Result:
     """Seed 002, Mål 4: "Virksomhederne tælles med i andelen, hvis de har benyttet eller
     forventer at benytte henvisningen inden for et halvt år. Virksomheder, der ikke ved, om
     de har benyttet henvisningen, udgår af beregningen"."""
-    rows = referrals_in(period, municipality_ids, target="adviser").exclude(
-        uptake__in=["", Referral.Uptake.UNKNOWN]
-    )
-    used = Q(uptake__in=[Referral.Uptake.USED, Referral.Uptake.EXPECTS])
-    return grouped(
-        rows, "municipality", municipality_ids, shared(Count("pk", filter=used), Count("pk"))
-    )
+    rows = referrals_in(period, municipality_ids, target="adviser")
+    used = [Referral.Uptake.USED, Referral.Uptake.EXPECTS]
+    return share_of_answers(rows, "uptake", used, municipality_ids)
 
 
 # --- Projects and networks -----------------------------------------------------------------
@@ -337,6 +403,22 @@ def projects(
         rows = rows.filter(application_help=application_help)
     aggregate = Count("company", distinct=True) if distinct_companies else Count("pk")
     return grouped(rows, "municipality", municipality_ids, counted(aggregate))
+
+
+@indicator("amounts_granted")
+def amounts_granted(period, municipality_ids, *, funding=None, application_help=None) -> Result:
+    """DKK granted to the development projects identified in the period (the sum of their
+    granted amounts). Seed 000: applications for LAG and other funds, and what they got."""
+    rows = DevelopmentProject.objects.filter(
+        identified_on__range=(period.start, period.end),
+        municipality__in=municipality_ids,
+        amount_granted__isnull=False,
+    )
+    if funding:
+        rows = rows.filter(funding=funding)
+    if application_help is not None:
+        rows = rows.filter(application_help=application_help)
+    return grouped(rows, "municipality", municipality_ids, counted(Sum("amount_granted")))
 
 
 @indicator("networks")
@@ -378,15 +460,10 @@ def evaluations_in(period, municipality_ids, *, segment=None, themes=None, opera
 def satisfaction_share(period, municipality_ids, *, answers=("very",), **params) -> Result:
     """Seed 002, Mål 3: "Mindst 80 pct. ... angiver ..., at de er 'Meget tilfredse' med
     erhvervshusmedarbejderens faglige kompetencer" (answers=very); seed 001 §7: ">80 %
-    tilfredse eller meget tilfredse" (answers=very,satisfied). Every answer counts in the
-    denominator, "Ved ikke" included: the contract asks for a share of the respondents."""
-    rows = evaluations_in(period, municipality_ids, **params).exclude(satisfaction="")
-    return grouped(
-        rows,
-        "municipality",
-        municipality_ids,
-        shared(Count("pk", filter=Q(satisfaction__in=list(answers))), Count("pk")),
-    )
+    tilfredse eller meget tilfredse" (answers=very,satisfied). "Ved ikke" is left out of
+    the denominator (``share_of_answers``)."""
+    rows = evaluations_in(period, municipality_ids, **params)
+    return share_of_answers(rows, "satisfaction", answers, municipality_ids)
 
 
 @indicator("nps")
@@ -413,11 +490,7 @@ def nps(period, municipality_ids, **params) -> Result:
 @indicator("effect_share")
 def effect_share(period, municipality_ids, **params) -> Result:
     """Seed 002, Mål 5-7: "vurderer 70 pct. ... at vejledningen 'I høj grad' forventes at
-    have en positiv effekt" - overall, or for themes=[green] / themes=[digital]."""
-    rows = evaluations_in(period, municipality_ids, **params).exclude(effect="")
-    return grouped(
-        rows,
-        "municipality",
-        municipality_ids,
-        shared(Count("pk", filter=Q(effect="high")), Count("pk")),
-    )
+    have en positiv effekt" - overall, or for themes=[green] / themes=[digital]. "Ved ikke"
+    is left out of the denominator (``share_of_answers``)."""
+    rows = evaluations_in(period, municipality_ids, **params)
+    return share_of_answers(rows, "effect", ["high"], municipality_ids)

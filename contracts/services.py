@@ -57,7 +57,9 @@ def goal_snapshots(goal: Goal, municipality_ids: list[int], as_of: datetime.date
     start, end = goal.period
     period = indicators.Period(start, min(end, as_of))
     share_of_period = pace(indicators.Period(start, end), as_of)
-    result = indicators.compute(goal.indicator, period, municipality_ids, goal.params)
+    result = indicators.compute(
+        goal.indicator, period, municipality_ids, goal.params, hourly_rate=goal.contract.hourly_rate
+    )
     target_each = goal.target if goal.per_municipality else None
     total_target = (
         goal.target * len(municipality_ids)

@@ -131,25 +131,40 @@ def test_nps_is_promoters_minus_detractors(world):
     assert result.per_municipality[world.other.pk].value is None  # no answers: no value
 
 
-def test_satisfaction_shares(world):
-    for answer in ["very", "satisfied", "unknown"]:
+def test_satisfaction_shares_leave_out_does_not_know(world):
+    for answer in ["very", "satisfied", "neutral", "unknown"]:
         evaluation(world, satisfaction=answer, segment="growth")
     evaluation(world, satisfaction="very", segment="operations")
+    evaluation(world, satisfaction="", segment="operations")  # did not answer
 
     very_growth = compute("satisfaction_share", YEAR, ids(world), {"segment": "growth"})
     satisfied = compute("satisfaction_share", YEAR, ids(world), {"answers": ["very", "satisfied"]})
 
+    assert (very_growth.total.numerator, very_growth.total.denominator) == (1, 3)
     assert very_growth.total.value == Decimal("33.3")
+    assert (satisfied.total.numerator, satisfied.total.denominator) == (3, 4)
     assert satisfied.total.value == Decimal("75.0")
 
 
-def test_effect_within_a_theme(world):
+def test_only_does_not_know_is_no_value_not_zero(world):
+    evaluation(world, satisfaction="unknown", effect="unknown")
+
+    assert compute("satisfaction_share", YEAR, ids(world), {}).total.value is None
+    assert compute("effect_share", YEAR, ids(world), {}).total.value is None
+
+
+def test_effect_within_a_theme_leaves_out_does_not_know(world):
     evaluation(world, effect="high", themes=["green"])
     evaluation(world, effect="some", themes=["green", "export"])
+    evaluation(world, effect="unknown", themes=["green"])
     evaluation(world, effect="high", themes=["digital"])
 
-    assert compute("effect_share", YEAR, ids(world), {"themes": ["green"]}).total.value == 50
-    assert compute("effect_share", YEAR, ids(world), {}).total.value == Decimal("66.7")
+    green = compute("effect_share", YEAR, ids(world), {"themes": ["green"]})
+    overall = compute("effect_share", YEAR, ids(world), {})
+
+    assert (green.total.numerator, green.total.denominator, green.total.value) == (1, 2, 50)
+    assert (overall.total.numerator, overall.total.denominator) == (2, 3)
+    assert overall.total.value == Decimal("66.7")
 
 
 def test_a_founder_turning_31_during_the_period_counts_as_young_before_the_birthday(world):
@@ -236,3 +251,171 @@ def test_lag_projects_count_companies_helped_per_municipality(world, company):
 
     assert values(helped, world) == (1, 0, 1)
     assert identified.total.value == 4
+
+
+def test_guided_means_full_guidance_in_every_guided_indicator(world, hub_consultant):
+    world.home.rural_urban = "rural"
+    world.home.save()
+    full, brief_only = company_in(world, CVRS[0]), company_in(world, CVRS[1])
+    guide(hub_consultant, world.hub, full, D(2026, 2, 1), tier="specialised")
+    guide(hub_consultant, world.hub, brief_only, D(2026, 2, 1), tier="specialised", kind="brief")
+    # Only a brief contact last year: the company is still new to the hub this year.
+    guide(hub_consultant, world.hub, full, D(2025, 6, 1), tier="specialised", kind="brief")
+
+    assert values(compute("companies_guided", YEAR, ids(world), {}), world) == (1, 0, 1)
+    assert values(compute("companies_contacted", YEAR, ids(world), {}), world) == (2, 0, 2)
+    new = compute("new_companies_share", YEAR, ids(world), {}).total
+    assert (new.numerator, new.denominator) == (1, 1)
+    rural = compute("rural_share", YEAR, ids(world), {}).total
+    assert (rural.numerator, rural.denominator) == (1, 1)
+    assert compute("municipalities_reached", YEAR, ids(world), {}).total.value == 1
+    assert compute("sessions", YEAR, ids(world), {}).total.value == 2
+
+
+def test_a_guided_indicator_takes_no_kind(world):
+    with pytest.raises(TypeError):
+        compute("companies_guided", YEAR, ids(world), {"kind": "brief"})
+
+
+def test_founders_guided_counts_each_founder_once_and_not_brief_contacts(world):
+    ane = services.do_create_founder(
+        world.consultant, cpr_number="0101902345", name="Ane", municipality=world.home
+    )
+    bo = services.do_create_founder(
+        world.consultant, cpr_number="0202913456", name="Bo", municipality=world.home
+    )
+    cai = services.do_create_founder(
+        world.outsider, cpr_number="0303924567", name="Cai", municipality=world.other
+    )
+    guide(world.consultant, world.local, ane, D(2026, 2, 1))
+    guide(world.consultant, world.local, ane, D(2026, 3, 1))
+    guide(world.consultant, world.local, bo, D(2026, 3, 1), kind="brief")
+    guide(world.consultant, world.local, bo, D(2025, 12, 31))  # before the period
+    guide(world.outsider, world.other_local, cai, D(2026, 4, 1))
+    guide(world.consultant, world.local, company_in(world, CVRS[0]), D(2026, 4, 1))
+
+    result = compute("founders_guided", YEAR, ids(world), {})
+
+    assert values(result, world) == (1, 1, 2)
+
+
+def test_founders_who_started_a_company_in_the_period(world):
+    started = [D(2025, 12, 31), D(2026, 1, 1), D(2026, 12, 31), None]
+    for number, (cpr, date) in enumerate(
+        zip(["0101902345", "0202913456", "0303924567", "0404935678"], started, strict=True)
+    ):
+        founder = services.do_create_founder(
+            world.consultant, cpr_number=cpr, name=f"F{number}", municipality=world.home
+        )
+        if date:
+            services.do_link_founder_company(
+                world.consultant, founder, company_in(world, CVRS[number]), started_on=date
+            )
+
+    result = compute("founders_started_company", YEAR, ids(world), {})
+
+    assert values(result, world) == (2, 0, 2)
+
+
+def test_networks_started_by_the_end_of_the_period(world):
+    for municipality, user, started_on in [
+        (world.home, world.consultant, D(2025, 5, 1)),  # still running: counts
+        (world.home, world.consultant, D(2026, 6, 1)),
+        (world.home, world.consultant, D(2027, 1, 1)),  # after the period
+        (world.other, world.outsider, D(2026, 2, 1)),
+    ]:
+        services.do_create_network(
+            user, name="Netværk", kind="erfa", municipality=municipality, started_on=started_on
+        )
+
+    assert values(compute("networks", YEAR, ids(world), {}), world) == (2, 1, 3)
+
+
+def test_enrolments_by_growth_level_and_subject(world, founder):
+    a, b = company_in(world, CVRS[0]), company_in(world, CVRS[1])
+    for subject, level, started_on in [
+        (a, "A", D(2026, 2, 1)),
+        (b, "A", D(2026, 3, 1)),
+        (a, "B", D(2026, 4, 1)),
+        (founder, "A", D(2026, 5, 1)),
+        (founder, "C", D(2026, 6, 1)),
+        (b, "C", D(2025, 12, 31)),  # before the period
+    ]:
+        services.do_enrol_programme(
+            world.consultant,
+            subject,
+            programme="Vækstforløb",
+            growth_level=level,
+            started_on=started_on,
+        )
+
+    def count(**params):
+        return compute("enrolments", YEAR, ids(world), params).total.value
+
+    assert count(growth_level="A", subject="company") == 2
+    assert count(growth_level="A", subject="founder") == 1
+    assert count(growth_level="B") == 1
+    assert count(growth_level="C") == 1
+    assert count(growth_level="C", subject="company") == 0
+    assert count() == 5
+
+
+def test_hours_spent_before_during_after_and_their_cost(world):
+    a, b = company_in(world, CVRS[0]), company_in(world, CVRS[1], world.other)
+    guide(world.consultant, world.local, a, D(2026, 2, 1))  # 2 + 4 + 2 by default
+    guide(
+        world.consultant,
+        world.local,
+        a,
+        D(2026, 3, 1),
+        kind="brief",
+        hours_before=0,
+        hours_during=Decimal("0.5"),
+        hours_after=0,
+    )
+    guide(world.outsider, world.other_local, b, D(2026, 3, 1), hours_before=1, hours_after=1)
+    guide(world.consultant, world.local, a, D(2025, 3, 1))  # before the period
+
+    spent = compute("hours", YEAR, ids(world), {})
+    cost = compute("hours_cost", YEAR, ids(world), {}, hourly_rate=Decimal(500))
+    full_only = compute("hours", YEAR, ids(world), {"kind": "full"})
+    no_rate = compute("hours_cost", YEAR, ids(world), {})
+
+    assert values(spent, world) == (Decimal("8.5"), 6, Decimal("14.5"))
+    assert values(cost, world) == (4250, 3000, 7250)
+    assert cost.total.numerator == Decimal("14.5")
+    assert full_only.total.value == 14
+    assert no_rate.total.value is None  # no rate on the contract: no value, not 0 kr.
+
+
+def test_a_goal_may_price_hours_at_its_own_rate(world):
+    guide(world.consultant, world.local, company_in(world, CVRS[0]), D(2026, 2, 1))
+
+    result = compute("hours_cost", YEAR, ids(world), {"hourly_rate": 400}, hourly_rate=500)
+
+    assert result.total.value == 3200
+
+
+def test_amounts_granted_sum_the_granted_projects(world, company):
+    other_company = company_in(world, CVRS[1], world.other)
+    for subject, user, funding, granted, identified_on in [
+        (company, world.consultant, "lag", Decimal("150000"), D(2026, 2, 1)),
+        (company, world.consultant, "lag", Decimal("25000.50"), D(2026, 3, 1)),
+        (company, world.consultant, "lag", None, D(2026, 3, 1)),  # not granted (yet)
+        (company, world.consultant, "other", Decimal("10000"), D(2025, 12, 1)),  # earlier
+        (other_company, world.outsider, "other", Decimal("40000"), D(2026, 5, 1)),
+    ]:
+        services.do_add_project(
+            user,
+            subject,
+            title="p",
+            funding=funding,
+            identified_on=identified_on,
+            amount_granted=granted,
+        )
+
+    granted = compute("amounts_granted", YEAR, ids(world), {})
+    lag = compute("amounts_granted", YEAR, ids(world), {"funding": "lag"})
+
+    assert values(granted, world) == (Decimal("175000.50"), 40000, Decimal("215000.50"))
+    assert values(lag, world) == (Decimal("175000.50"), 0, Decimal("175000.50"))

@@ -81,6 +81,9 @@ REPORTING_PAGES = [
     "report-file",
     "export-referrals",
     "export-participants",
+    "export-snapshots",
+    "report-comments",
+    "report-publish",
 ]
 UNSCOPED_API = [
     "api-root",
@@ -142,7 +145,13 @@ CONTRACT_API = [
     "api-evaluation-import",
 ]
 # Report endpoints: four-user tests in tests/reporting/test_api.py.
-REPORT_API = ["api-report-list", "api-report-detail", "api-report-file"]
+REPORT_API = [
+    "api-report-list",
+    "api-report-detail",
+    "api-report-file",
+    "api-report-comments",
+    "api-report-publish",
+]
 
 
 def project_url_names(resolver=None, prefix=""):
