@@ -3,7 +3,6 @@ contract's result report, and downloading a rendered one. The same rules as the 
 ``reporting.views.access_report`` for one report, the list of ``report_list``."""
 
 from django.http import FileResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -39,7 +38,8 @@ class ReportViewSet(
     viewsets.GenericViewSet,
 ):
     """Reports: read as on the pages; officials may ask for a contract's annual or
-    half-yearly report, rendered in Celery (poll the report until ``state`` is done)."""
+    half-yearly report, rendered in Celery (poll the report until ``state`` is done);
+    managers write an annual report's goal comments and publish it."""
 
     serializer_class = shapes.ReportSerializer
     filterset_class = ReportFilter
@@ -54,19 +54,37 @@ class ReportViewSet(
 
     @extend_schema(request=shapes.ReportRequestSerializer, responses={201: shapes.ReportSerializer})
     def create(self, request):
-        """Ask for a contract's report of its period until today."""
+        """Ask for a contract's report: the half-year follow-up (members; its period given or
+        derived), the annual report (managers; a draft until published)."""
         form = shapes.ReportRequestSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
-        contract = form.validated_data["contract"]
+        data = form.validated_data
         report = services.request_report(
             request.user,
-            kind=form.validated_data["kind"],
-            contract=contract,
-            start=contract.starts_on,
-            end=min(timezone.localdate(), contract.ends_on),
+            kind=data["kind"],
+            contract=data["contract"],
+            start=data.get("period_start"),
+            end=data.get("period_end"),
         )
         body = self.get_serializer(report).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=shapes.ReportCommentsSerializer, responses=shapes.ReportSerializer)
+    @action(detail=True, methods=["post"])
+    def comments(self, request, pk=None):
+        """A manager's comments per goal on a draft annual report; renders the preview again."""
+        report = self.get_object()
+        form = shapes.ReportCommentsSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.do_comment_report(request.user, report, form.validated_data["comments"])
+        return Response(self.get_serializer(report).data)
+
+    @extend_schema(request=None, responses=shapes.ReportSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        """Publish a previewed draft annual report: officials see it from now on."""
+        report = services.do_publish_report(request.user, self.get_object())
+        return Response(self.get_serializer(report).data)
 
     @extend_schema(
         responses={

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from contracts.models import Contract
+from contracts.models import Contract, Goal
 from crm.models import Company
 
 
@@ -37,12 +37,45 @@ class Report(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     seconds = models.FloatField(null=True, blank=True)
+    # The requester's language: the PDF is rendered in it (Celery has no request).
+    language = models.CharField(max_length=10, blank=True)
+    # An annual report is a draft until a manager has written the goal comments and
+    # published it; officials see published annual reports only.
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.created_at:%d.%m.%Y}"
+
+    @property
+    def needs_publishing(self) -> bool:
+        return self.kind == self.Kind.ANNUAL
+
+    @property
+    def is_draft(self) -> bool:
+        return self.needs_publishing and self.published_at is None
+
+
+class ReportComment(models.Model):
+    """The manager's comment on one goal in one annual report, written before publishing."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="comments")
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="+")
+    text = models.TextField(_("kommentar"))
+
+    class Meta:
+        ordering = ["report", "goal"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "goal"], name="report_comment_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} {self.goal}"
 
 
 class ExportLog(models.Model):

@@ -45,6 +45,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "created_by",
             "created_at",
             "finished_at",
+            "published_at",
             "file_url",
         ]
 
@@ -62,3 +63,22 @@ class ReportRequestSerializer(serializers.Serializer):
     kind = RequestableKindField(
         help_text=_("annual (årsrapport) eller half_year (halvårlig opfølgning)")
     )
+    period_start = serializers.DateField(
+        required=False, help_text=_("Halvårlig opfølgning: periodens første dag")
+    )
+    period_end = serializers.DateField(
+        required=False,
+        help_text=_("Halvårlig opfølgning: periodens sidste dag (begge udeladt: halvåret)"),
+    )
+
+
+class ReportCommentsSerializer(serializers.Serializer):
+    """The manager's comments on a draft annual report: goal id -> text (blank removes)."""
+
+    comments = serializers.DictField(child=serializers.CharField(allow_blank=True))
+
+    def validate_comments(self, value: dict) -> dict[int, str]:
+        try:
+            return {int(goal): text for goal, text in value.items()}
+        except ValueError as error:
+            raise serializers.ValidationError(_("Nøglerne er målenes id.")) from error

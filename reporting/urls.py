@@ -9,11 +9,18 @@ urlpatterns = [
         "rapporter/kontrakt/<int:pk>/pdf/<str:kind>/", views.contract_report, name="contract-report"
     ),
     path("rapporter/kontrakt/<int:pk>/maal.<str:fmt>", views.export_goals, name="export-goals"),
+    path(
+        "rapporter/kontrakt/<int:pk>/maalinger.<str:fmt>",
+        views.export_snapshots,
+        name="export-snapshots",
+    ),
     path("rapporter/aktivitet/", views.activity_dashboard, name="activity-dashboard"),
     path("rapporter/min-maaned/", views.my_month, name="my-month"),
     path("rapporter/virksomhed/<int:pk>/pdf/", views.company_report, name="company-report"),
     path("rapporter/<int:pk>/", views.report_detail, name="report-detail"),
     path("rapporter/<int:pk>/fil/", views.report_file, name="report-file"),
+    path("rapporter/<int:pk>/kommentarer/", views.report_comments, name="report-comments"),
+    path("rapporter/<int:pk>/offentliggoer/", views.report_publish, name="report-publish"),
     path("rapporter/henvisninger.<str:fmt>", views.export_referrals, name="export-referrals"),
     path("rapporter/deltagere.<str:fmt>", views.export_participants, name="export-participants"),
 ]

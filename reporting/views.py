@@ -1,61 +1,159 @@
 """Dashboards, PDF reports and exports. Officials see aggregates only."""
 
 import datetime
+from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from contracts.models import Contract
+from contracts.models import Contract, Goal
 from contracts.views import access_contract, can_manage
 from crm import queries as crm_queries
-from crm.models import Municipality
+from crm.models import Municipality, Theme
+from crm.services import DomainError, NotAllowed
 from crm.views.records import access_subject, require_any
+from referrals.models import Referral
 from referrals.queries import referrals_visible_to
-from reporting import charts, queries, services
-from reporting.models import Report
+from reporting import charts, forms, queries, services
+from reporting.models import ExportLog, Report
+
+# The list pages that show the rows behind a goal's number, by indicator, and the right
+# they need. Indicators without such a page (enrolments, evaluations, projects) get no link.
+SESSION_INDICATORS = {
+    "companies_guided",
+    "companies_contacted",
+    "founders_guided",
+    "sessions",
+    "hours",
+    "hours_cost",
+    "founders_share",
+    "new_companies_share",
+    "rural_share",
+    "municipalities_reached",
+}
+ROW_PAGES = {
+    **{name: ("session-list", "view_records") for name in SESSION_INDICATORS},
+    "referrals": ("referral-sent", "change_records"),
+    "referrals_in_deadline_share": ("referral-sent", "change_records"),
+    "uptake_share": ("referral-sent", "change_records"),
+    "networks": ("network-list", "view_records"),
+}
 
 
-@login_required
-def contract_dashboard(request, pk: int):
-    contract = access_contract(request.user, pk)
-    municipalities, rows = queries.goal_matrix(contract)
-    history = queries.goal_history(contract)
+class RowLinks:
+    """Links from a number to the rows behind it, for a user who may see those rows in the
+    number's municipality (in any of the contract's for a total). Officials get none."""
+
+    def __init__(self, user, contract):
+        self.allowed = {
+            perm: set(
+                Municipality.objects.for_user(user, perm)
+                .filter(pk__in=contract.municipalities.values("pk"))
+                .values_list("pk", flat=True)
+            )
+            for perm in ("view_records", "change_records")
+        }
+
+    def url(self, goal, snap) -> str | None:
+        if snap is None or goal.indicator not in ROW_PAGES:
+            return None
+        name, perm = ROW_PAGES[goal.indicator]
+        allowed = self.allowed[perm]
+        if not allowed or (snap.municipality_id and snap.municipality_id not in allowed):
+            return None
+        if name != "session-list":
+            return reverse(name)
+        start, _end = goal.period
+        query = {"date_from": start.isoformat(), "date_to": snap.as_of.isoformat()}
+        if snap.municipality_id:
+            query["municipality"] = snap.municipality_id
+        if goal.params.get("tier"):
+            query["tier"] = goal.params["tier"]
+        return f"{reverse(name)}?{urlencode(query)}"
+
+
+def other_tile(goal) -> dict:
+    """A milestone (judged by a person) or a goal reported from outside the CRM."""
+    if goal.is_milestone:
+        status = MILESTONE_STATUS[goal.milestone_status]
+        return {"goal": goal, "status": status, "label": goal.get_milestone_status_display()}
+    return {"goal": goal, "status": "no_data", "label": _("Indberettet uden for CRM'et")}
+
+
+MILESTONE_STATUS = {
+    Goal.MilestoneStatus.OPEN: "no_data",
+    Goal.MilestoneStatus.PROGRESS: "on_track",
+    Goal.MilestoneStatus.MET: "met",
+    Goal.MilestoneStatus.NOT_MET: "behind",
+}
+
+
+def dashboard_tiles(rows, history, links, municipality) -> list[dict]:
     tiles = []
-    for goal, total, _cells in rows:
+    for goal, total, cells in rows:
+        snap = cells[0] if municipality else total
         points = history.get(goal.pk, [])
         tile = {
             "goal": goal,
-            "total": total,
+            "total": snap,
+            "url": links.url(goal, snap),
             "sparkline": charts.sparkline([v for _, v in points], title=str(goal)),
         }
         if goal.target_kind == "count" and goal.target:
-            target = total.target if total else goal.target
             start, end = goal.period
             tile["pace"] = charts.pace_chart(
                 points,
-                target=target,
+                target=snap.target if snap and snap.target else goal.target,
                 start=start,
                 end=end,
                 title=_("Tempo mod målet: %(goal)s") % {"goal": goal},
             )
         tiles.append(tile)
+    return tiles
+
+
+def dashboard_context(request, contract) -> dict:
+    """The dashboard as of the filter's end date, in total or for one municipality."""
+    filters = forms.DashboardFilter(request.GET or None, contract=contract)
+    start, end, municipality = filters.values()
+    municipalities, rows = queries.goal_matrix(contract, end)
+    if municipality:
+        column = municipalities.index(municipality)
+        municipalities = [municipality]
+        rows = [(goal, total, [cells[column]]) for goal, total, cells in rows]
+    history = queries.goal_history(contract, municipality=municipality, start=start, end=end)
+    links = RowLinks(request.user, contract)
+    return {
+        "contract": contract,
+        "filters": filters,
+        "tiles": dashboard_tiles(rows, history, links, municipality),
+        "others": [other_tile(goal) for goal in contract.goals.all() if not goal.is_computed],
+        "municipalities": municipalities,
+        "rows": [
+            (goal, [{"snap": cell, "url": links.url(goal, cell)} for cell in cells])
+            for goal, _total, cells in rows
+        ],
+        "reports": queries.reports_visible_to(request.user).filter(
+            contract=contract, kind__in=[Report.Kind.ANNUAL, Report.Kind.HALF_YEAR]
+        )[:10],
+        "can_manage": can_manage(request.user, contract),
+        "period_form": forms.PeriodForm(prefix="half_year"),
+    }
+
+
+@login_required
+def contract_dashboard(request, pk: int):
+    contract = access_contract(request.user, pk)
     return render(
-        request,
-        "reporting/contract_dashboard.html",
-        {
-            "contract": contract,
-            "tiles": tiles,
-            "municipalities": municipalities,
-            "rows": rows,
-            "reports": contract.reports.filter(kind__in=["annual", "half_year"])[:10],
-            "can_manage": can_manage(request.user, contract),
-        },
+        request, "reporting/contract_dashboard.html", dashboard_context(request, contract)
     )
 
 
@@ -82,6 +180,9 @@ def activity_dashboard(request):
         .first()
     )
     data = queries.activity(request.user, start, end, municipality)
+    themes = dict(Theme.choices)
+    for row in data["themes"]:
+        row["theme_label"] = themes.get(row["theme"], row["theme"])
     months = {}
     for row in data["per_consultant"]:
         name = row["consultants__first_name"] or row["consultants__username"] or "–"
@@ -103,7 +204,7 @@ def activity_dashboard(request):
             unit=" t",
         ),
         "state_chart": charts.bar_chart(
-            [(k, v) for k, v in sorted(data["by_state"].items())],
+            [(Referral.State(k).label, v) for k, v in sorted(data["by_state"].items())],
             title=_("Henvisninger efter status"),
         ),
         "municipalities": Municipality.objects.for_user(request.user, "view_records"),
@@ -141,17 +242,27 @@ def my_month(request):
 @login_required
 @require_POST
 def contract_report(request, pk: int, kind: str):
-    """Ask for a PDF of a contract; officials may ask for the result reports, managers for
-    the honorarium settlement too (it lists registrations)."""
+    """Ask for a PDF of a contract: members the half-year follow-up (its period chosen or
+    derived), managers the annual report (a draft until published) and the settlement."""
     if kind not in (Report.Kind.ANNUAL, Report.Kind.HALF_YEAR, Report.Kind.SETTLEMENT):
         raise Http404
-    contract = access_contract(request.user, pk, manage=(kind == Report.Kind.SETTLEMENT))
-    today = timezone.localdate()
-    start = contract.starts_on
-    end = min(today, contract.ends_on)
-    report = services.request_report(
-        request.user, kind=kind, contract=contract, start=start, end=end
-    )
+    contract = access_contract(request.user, pk)
+    period = forms.PeriodForm(request.POST, prefix="half_year")
+    try:
+        start = end = None
+        if kind == Report.Kind.HALF_YEAR:
+            if not period.is_valid():
+                raise DomainError(period.error_text())
+            start, end = period.cleaned_data["start"], period.cleaned_data["end"]
+        report = services.request_report(
+            request.user, kind=kind, contract=contract, start=start, end=end
+        )
+    except NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    except DomainError as error:
+        messages.error(request, str(error))
+        context = dashboard_context(request, contract)
+        return render(request, "reporting/contract_dashboard.html", context, status=400)
     return redirect("report-detail", report.pk)
 
 
@@ -172,7 +283,9 @@ def access_report(user, pk: int) -> Report:
     if report.company_id:
         access_subject(user, "company", report.company_id, "view_records")
     else:
-        access_contract(user, report.contract_id, manage=report.kind == Report.Kind.SETTLEMENT)
+        # A settlement and an unpublished annual report: managers only (403 for the rest).
+        manage = report.kind == Report.Kind.SETTLEMENT or report.is_draft
+        access_contract(user, report.contract_id, manage=manage)
     return report
 
 
@@ -181,7 +294,45 @@ def report_detail(request, pk: int):
     """The report's state; the page polls while it renders."""
     report = access_report(request.user, pk)
     template = "reporting/report.html#state" if request.htmx else "reporting/report.html"
-    return render(request, template, {"report": report})
+    can_edit = report.is_draft and can_manage(request.user, report.contract)
+    return render(request, template, {"report": report, "can_edit": can_edit})
+
+
+@login_required
+def report_comments(request, pk: int):
+    """The manager writes a comment per goal of a draft annual report; saving renders the
+    preview again."""
+    report = access_report(request.user, pk)
+    if not report.needs_publishing:
+        raise Http404
+    access_contract(request.user, report.contract_id, manage=True)
+    form = forms.CommentsForm(request.POST or None, report=report)
+    if form.is_valid():
+        try:
+            services.do_comment_report(request.user, report, form.comments())
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Kommentarerne er gemt. Forhåndsvisningen dannes igen."))
+            return redirect("report-detail", pk)
+    status = 400 if form.errors else 200
+    context = {"report": report, "form": form}
+    return render(request, "reporting/report_comments.html", context, status=status)
+
+
+@login_required
+@require_POST
+def report_publish(request, pk: int):
+    report = access_report(request.user, pk)
+    try:
+        services.do_publish_report(request.user, report)
+    except NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Rapporten er offentliggjort."))
+    return redirect("report-detail", pk)
 
 
 @login_required
@@ -232,6 +383,13 @@ def export_goals(request, pk: int, fmt: str):
 
 
 @login_required
+def export_snapshots(request, pk: int, fmt: str):
+    contract = access_contract(request.user, pk)
+    header, rows = services.snapshot_table(contract)
+    return export_response(header, rows, name=f"maalinger-{contract.pk}", fmt=fmt)
+
+
+@login_required
 def export_referrals(request, fmt: str):
     require_any(request.user, "view_records")
     referrals = referrals_visible_to(request.user).order_by("-sent_at")
@@ -258,7 +416,10 @@ def export_referrals(request, fmt: str):
         ]
         for r in referrals
     ]
-    return export_response(header, rows, name="henvisninger", fmt=fmt)
+    response = export_response(header, rows, name="henvisninger", fmt=fmt)
+    # It names companies and founders: exporting person data is itself logged.
+    ExportLog.objects.create(user=request.user, kind="referrals", rows=len(rows))
+    return response
 
 
 @login_required

@@ -7,6 +7,7 @@ import io
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from contracts.models import Contract, Goal
@@ -41,14 +42,18 @@ def contract(world):
     return contract
 
 
-def stored(world, contract, kind: str, by) -> Report:
-    """A report row as the services store it (rendering is tested where it is asked for)."""
+def stored(world, contract, kind: str, by, *, published: bool = True) -> Report:
+    """A report row as the services store it (rendering is tested where it is asked for);
+    an annual report published unless told otherwise."""
+    publish = kind == "annual" and published
     return Report.objects.create(
         kind=kind,
         contract=contract,
         period_start=contract.starts_on,
         period_end=TODAY,
         created_by=by,
+        published_at=timezone.now() if publish else None,
+        published_by=world.manager if publish else None,
     )
 
 
@@ -120,22 +125,24 @@ def test_a_company_summary_for_the_four_users(world, company):
     )
 
 
-def test_official_asks_for_the_annual_report_and_downloads_it(
+def test_official_asks_for_the_half_year_follow_up_and_downloads_it(
     world, contract, django_capture_on_commit_callbacks
 ):
     client = world.client_for(world.viewer)
     with django_capture_on_commit_callbacks(execute=True):
-        response = ask(client, contract)
+        response = ask(client, contract, "half_year")
 
     assert response.status_code == 201, response.json()
     body = response.json()
     report = Report.objects.get(pk=body["id"])
     assert (body["kind"], body["contract"], body["created_by"]) == (
-        "annual",
+        "half_year",
         contract.pk,
         world.viewer.pk,
     )
-    assert (report.period_start, report.period_end) == (contract.starts_on, TODAY)
+    # No period given: the half-year holding today.
+    first = D(TODAY.year, 1 if TODAY.month <= 6 else 7, 1)
+    assert (report.period_start, report.period_end) == (first, TODAY)
     read = client.get(reverse("api-report-detail", args=[report.pk])).json()
     assert read["state"] == "done"
     assert read["file_url"].endswith(reverse("api-report-file", args=[report.pk]))
@@ -149,14 +156,64 @@ def test_official_asks_for_the_annual_report_and_downloads_it(
 
 
 def test_report_request_for_the_four_users(world, contract):
-    """Every member may ask for a result report (the viewer 201); the outsider's contract id
-    does not exist for it (400, as in crm.api); anonymous 401. Nothing stored when refused."""
-    assert ask(world.client_for(world.outsider), contract).status_code == 400
-    assert ask(Client(), contract).status_code == 401
+    """Every member may ask for the half-year follow-up (the viewer 201), a manager for the
+    annual report (the viewer 403); the outsider's contract id does not exist for it (400,
+    as in crm.api); anonymous 401. Nothing stored when refused."""
+    assert ask(world.client_for(world.outsider), contract, "half_year").status_code == 400
+    assert ask(Client(), contract, "half_year").status_code == 401
+    assert ask(world.client_for(world.viewer), contract, "annual").status_code == 403
     assert not Report.objects.exists()
 
-    assert ask(world.client_for(world.viewer), contract).status_code == 201
-    assert Report.objects.get().created_by == world.viewer
+    assert ask(world.client_for(world.viewer), contract, "half_year").status_code == 201
+    assert ask(world.client_for(world.manager), contract, "annual").status_code == 201
+    assert [r.created_by for r in Report.objects.order_by("pk")] == [world.viewer, world.manager]
+
+
+def test_a_chosen_follow_up_period_is_checked(world, contract):
+    client = world.client_for(world.viewer)
+
+    def ask_for(start, end):
+        return client.post(
+            reverse("api-report-list"),
+            {
+                "contract": contract.pk,
+                "kind": "half_year",
+                "period_start": start,
+                "period_end": end,
+            },
+            content_type="application/json",
+        )
+
+    outside = ask_for(f"{TODAY.year - 1}-07-01", f"{TODAY.year - 1}-12-31")
+    backwards = ask_for(f"{TODAY.year}-06-30", f"{TODAY.year}-01-01")
+    assert outside.status_code == 400 and "kontraktens periode" in outside.json()["detail"]
+    assert backwards.status_code == 400 and "efter til-datoen" in backwards.json()["detail"]
+    assert not Report.objects.exists()
+
+    assert ask_for(f"{TODAY.year}-01-01", TODAY.isoformat()).status_code == 201
+
+
+def test_comments_and_publishing_through_the_api_for_the_four_users(world, contract):
+    draft = stored(world, contract, "annual", world.manager, published=False)
+    goal = contract.goals.get()
+    comments = reverse("api-report-comments", args=[draft.pk])
+    body = {"comments": {str(goal.pk): "Tæt på målet."}}
+
+    assert_four_users(world, comments, method="post", data=body, allowed=world.manager, api=True)
+    assert draft.comments.get().text == "Tæt på målet."
+    # A draft: the official neither lists it nor reads it.
+    assert ids(world.client_for(world.viewer).get(reverse("api-report-list"))) == []
+    Report.objects.filter(pk=draft.pk).update(state="done")
+    publish = reverse("api-report-publish", args=[draft.pk])
+    assert world.client_for(world.viewer).post(publish).status_code == 403
+    response = world.client_for(world.manager).post(publish)
+    assert response.status_code == 200 and response.json()["published_at"]
+    # Published: final, and now the official's to read.
+    again = world.client_for(world.manager).post(comments, body, content_type="application/json")
+    assert again.status_code == 400 and "offentliggjort" in again.json()["detail"]
+    detail = reverse("api-report-detail", args=[draft.pk])
+    assert world.client_for(world.viewer).get(detail).status_code == 200
+    assert ids(world.client_for(world.viewer).get(reverse("api-report-list"))) == [draft.pk]
 
 
 def test_only_result_reports_are_asked_for_through_the_api(world, contract):

@@ -2,55 +2,23 @@ import datetime
 import io
 
 import pytest
+from django.template.defaultfilters import floatformat
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from contracts.models import Contract, Goal
-from contracts.services import compute_attainment
+from contracts.models import Snapshot
 from crm import services
 from reporting.charts import bar_chart, pace_chart, sparkline
 from reporting.models import ExportLog, Report
+from reporting.pdf import STYLESHEET
 from tests.conftest import ARTIFACTS, assert_four_users
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
 TODAY = datetime.date.today()
-
-
-@pytest.fixture
-def contract(world, company):
-    contract = Contract.objects.create(
-        kind="performance",
-        title="Resultatkontrakt Viborg",
-        starts_on=D(TODAY.year, 1, 1),
-        ends_on=D(TODAY.year, 12, 31),
-        status="active",
-    )
-    contract.municipalities.set([world.home])
-    contract.parties.set([world.local])
-    Goal.objects.create(
-        contract=contract,
-        number="1",
-        title="Kontaktede virksomheder",
-        indicator="companies_contacted",
-        target=40,
-        text="Kontakt til 40 virksomheder",
-    )
-    Goal.objects.create(contract=contract, number="9", title="Klyngeaftaler", is_milestone=True)
-    services.do_log_session(
-        world.consultant,
-        company,
-        operator=world.local,
-        date=TODAY,
-        tier="local",
-        channel="visit",
-        content="Fortroligt indhold",
-    )
-    compute_attainment(contract, TODAY - datetime.timedelta(days=1))
-    compute_attainment(contract, TODAY)
-    return contract
 
 
 def test_charts_are_svg_with_a_text_alternative():
@@ -81,31 +49,71 @@ def test_the_official_dashboard_shows_aggregates_only(world, contract, company):
         assert secret not in response.text
 
 
-def test_annual_report_pdf_holds_every_goal_target_and_value(
+def pdf_text(data: bytes) -> str:
+    """The PDF's text with every run of whitespace as one space."""
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return " ".join(text.split())
+
+
+def goal_line(snapshot) -> str:
+    """A goal's line in a report as the snapshot gives it: target, value, attainment, status
+    (Danish number formats)."""
+    with translation.override("da"):
+        number = [floatformat(snapshot.target, "-1g"), floatformat(snapshot.value, "-1g")]
+        attainment = floatformat(snapshot.attainment, "1")
+        return f"{' '.join(number)} {attainment} % {snapshot.get_status_display()}"
+
+
+def test_annual_report_pdf_holds_every_goal_target_value_and_comment(
     world, contract, django_capture_on_commit_callbacks
 ):
-    client = world.client_for(world.viewer)
+    manager = world.client_for(world.manager)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("contract-report", args=[contract.pk, "annual"]))
+        response = manager.post(reverse("contract-report", args=[contract.pk, "annual"]))
     report = Report.objects.get()
     assert response["Location"] == reverse("report-detail", args=[report.pk])
+    assert report.state == "done" and report.is_draft
+    goal, milestone = contract.goals.order_by("pk")
+    comments = {f"goal_{goal.pk}": "Godt i gang i Viborg.", f"goal_{milestone.pk}": "Aftalt."}
+    with django_capture_on_commit_callbacks(execute=True):
+        manager.post(reverse("report-comments", args=[report.pk]), comments)
+    with django_capture_on_commit_callbacks(execute=True):
+        manager.post(reverse("report-publish", args=[report.pk]))
 
+    client = world.client_for(world.viewer)
     assert client.get(reverse("report-detail", args=[report.pk])).status_code == 200
-    download = client.get(reverse("report-file", args=[report.pk]))
-    data = b"".join(download.streaming_content)
-    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    data = b"".join(client.get(reverse("report-file", args=[report.pk])).streaming_content)
+    text = pdf_text(data)
 
-    assert report.state == "pending" or Report.objects.get().state == "done"
+    snapshot = Snapshot.objects.get(goal=goal, municipality=None, as_of=TODAY)
+    assert goal_line(snapshot) in text, text
     assert "Resultatkontrakt Viborg" in text and "Kontakt til 40 virksomheder" in text
-    assert "Mål 1 – Kontaktede virksomheder" in text
-    assert "40" in text and "Side 1 af" in text
-    assert "Klyngeaftaler" in text
+    assert "Mål 1 – Kontaktede virksomheder" in text and "Klyngeaftaler" in text
+    assert "Kommentar: Godt i gang i Viborg." in text and "Kommentar: Aftalt." in text
+    assert "Side 1 af 1" in text and "KLADDE" not in text
     (ARTIFACTS / "annual-report.pdf").write_bytes(data)
     # The report belongs to the contract: another municipality's user cannot fetch it.
     assert (
         world.client_for(world.outsider).get(reverse("report-file", args=[report.pk])).status_code
         == 404
     )
+
+
+def test_the_pdf_page_numbers_follow_the_requesters_language(
+    world, contract, django_capture_on_commit_callbacks
+):
+    client = world.client_for(world.manager)
+    client.post(reverse("set_language"), {"language": "en"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("contract-report", args=[contract.pk, "half_year"]))
+    report = Report.objects.get()
+
+    # Rendered in Celery, in the language of whoever asked. The page numbers are rendered by
+    # the template (translated with the rest; the CSS file holds no text).
+    text = pdf_text(report.file.open("rb").read())
+    assert report.language == "en"
+    assert "Half-yearly follow-up" in text and "Generated by" in text
+    assert "counter(pages)" not in STYLESHEET.read_text()
 
 
 def test_the_settlement_pdf_is_for_managers(world, contract):

@@ -1,0 +1,57 @@
+"""Input of the reporting pages: the dashboard's filters, a follow-up period, the manager's
+goal comments. Forms shape input only; the rules are in reporting.services."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from crm.forms import DateInput
+from crm.models import Municipality
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(label=_("Fra"), required=False, widget=DateInput())
+    end = forms.DateField(label=_("Til"), required=False, widget=DateInput())
+
+    def error_text(self) -> str:
+        return " ".join(str(message) for errors in self.errors.values() for message in errors)
+
+
+class DashboardFilter(PeriodForm):
+    """A contract dashboard as of ``end`` (its history from ``start``), for the contract in
+    total or for one of its municipalities."""
+
+    municipality = forms.ModelChoiceField(
+        label=_("Kommune"),
+        queryset=Municipality.objects.none(),
+        required=False,
+        to_field_name="code",
+        empty_label=_("Alle"),
+    )
+
+    def __init__(self, *args, contract, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["municipality"].queryset = contract.municipalities.order_by("name")
+
+    def values(self) -> tuple:
+        """(start, end, municipality); what does not validate is left out."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return data.get("start"), data.get("end"), data.get("municipality")
+
+
+class CommentsForm(forms.Form):
+    """One comment field per goal of the report's contract."""
+
+    def __init__(self, *args, report, **kwargs):
+        super().__init__(*args, **kwargs)
+        written = dict(report.comments.values_list("goal_id", "text"))
+        self.goals = list(report.contract.goals.all())
+        for goal in self.goals:
+            self.fields[f"goal_{goal.pk}"] = forms.CharField(
+                label=str(goal),
+                required=False,
+                initial=written.get(goal.pk, ""),
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
+
+    def comments(self) -> dict[int, str]:
+        return {goal.pk: self.cleaned_data[f"goal_{goal.pk}"] for goal in self.goals}
