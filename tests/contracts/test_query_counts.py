@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from contracts.models import Contract, Evaluation, Goal
+from contracts.services import compute_attainment
 from tests.counting import api_rows, assert_queries_do_not_grow, page_rows
 
 pytestmark = pytest.mark.django_db
@@ -88,4 +89,40 @@ def test_evaluation_list_does_not_query_per_row(world, company):
 
     assert_queries_do_not_grow(
         world.client_for(world.viewer), reverse("api-evaluation-list"), add, api_rows
+    )
+
+
+def goals_of(contract):
+    """``add(k)``: k more computed goals of ``contract``, measured again (as of today)."""
+    numbers = itertools.count(10)
+
+    def add(count):
+        for _ in range(count):
+            Goal.objects.create(
+                contract=contract,
+                number=str(next(numbers)),
+                title="Vejledninger",
+                indicator="sessions",
+                target=100,
+            )
+        compute_attainment(contract, TODAY)
+
+    return add
+
+
+@pytest.mark.parametrize(
+    ("name", "listed"),
+    [
+        ("contract-detail", page_rows("goals")),  # every goal with its municipalities
+        ("contract-dashboard", page_rows("tiles")),  # a tile per computed goal
+    ],
+)
+def test_contract_pages_do_not_query_per_goal(world, name, listed):
+    (contract,) = contracts_of(world)(1)
+    contract.municipalities.add(world.other)
+    assert_queries_do_not_grow(
+        world.client_for(world.viewer),
+        reverse(name, args=[contract.pk]),
+        goals_of(contract),
+        listed,
     )
