@@ -68,7 +68,9 @@ CONTRACT_PAGES = [
     "contract-settlement",
     "contract-budget",
 ]
-# Dashboards, reports and exports: tests/reporting/test_reporting.py.
+# Dashboards, reports and exports: tests/reporting/test_four_users.py and
+# tests/reporting/test_reporting.py. The viewer walks every name of all of them, and meets
+# no person data: tests/crm/test_person_data.py.
 REPORTING_PAGES = [
     "report-list",
     "contract-dashboard",
