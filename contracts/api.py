@@ -20,8 +20,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from contracts import evaluations, services
 from contracts import serializers as shapes
-from contracts import services
 from contracts.models import Contract, Evaluation, Goal, Snapshot
 from contracts.tasks import compute_contract_attainment
 from contracts.views import access_contract
@@ -124,7 +124,7 @@ class ContractViewSet(
         )
         query.is_valid(raise_exception=True)
         start, end = query.validated_data["start"], query.validated_data["end"]
-        lines, total = services.settlement(contract, start, end)
+        lines, total = services.settlement(contract, start, end, user=request.user)
         body = {"start": start, "end": end, "lines": lines, "total": total}
         return Response(shapes.SettlementSerializer(body).data)
 
@@ -247,7 +247,11 @@ class EvaluationViewSet(ServiceErrors, mixins.ListModelMixin, viewsets.GenericVi
 
     @extend_schema(
         request={"multipart/form-data": shapes.EvaluationImportSerializer},
-        responses={201: shapes.ImportResultSerializer},
+        responses={
+            200: shapes.ImportResultSerializer,
+            201: shapes.ImportResultSerializer,
+            400: shapes.ImportRefusedSerializer,
+        },
     )
     @action(
         detail=False,
@@ -258,14 +262,25 @@ class EvaluationViewSet(ServiceErrors, mixins.ListModelMixin, viewsets.GenericVi
         parser_classes=[MultiPartParser, FormParser],
     )
     def import_file(self, request):
-        """Import a CSV of answers in the municipalities the caller manages. All or nothing:
-        one bad line refuses the file (400, with the line number). Recompute a contract
-        afterwards with …/contracts/{id}/compute/."""
+        """Import a CSV or XLSX of answers in the municipalities the caller manages, as the
+        contract page does. ``dry_run``: 200 with every bad row, nothing written. Otherwise
+        all or nothing: bad rows refuse the file (400, ``errors`` with every line); on
+        success (201) the affected contracts' goals are recomputed in Celery."""
         form = shapes.EvaluationImportSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         upload = form.validated_data["file"]
-        count = services.import_evaluations(request.user, upload.read(), source=upload.name[:100])
-        return Response({"count": count}, status=status.HTTP_201_CREATED)
+        try:
+            result = evaluations.import_evaluations(
+                request.user,
+                upload.read(),
+                source=upload.name,
+                dry_run=form.validated_data["dry_run"],
+            )
+        except evaluations.ImportRefused as error:
+            errors = shapes.RowErrorSerializer(error.errors, many=True).data
+            return Response({"detail": str(error), "errors": errors}, status=400)
+        code = status.HTTP_200_OK if result.dry_run else status.HTTP_201_CREATED
+        return Response(shapes.ImportResultSerializer(result).data, status=code)
 
 
 # No root view of its own: /api/v1/ is crm.api's root, which this one would only shadow.

@@ -54,7 +54,21 @@ class MilestoneForm(forms.Form):
 
 
 class EvaluationImportForm(forms.Form):
-    file = forms.FileField(label=_("CSV-fil fra brugerevalueringen"))
+    file = forms.FileField(label=_("CSV- eller XLSX-fil fra brugerevalueringen"))
+
+
+class EvaluationExportForm(forms.Form):
+    start = forms.DateField(label=_("Vejledt fra"), widget=DateInput())
+    end = forms.DateField(label=_("Vejledt til"), widget=DateInput())
+    format = forms.ChoiceField(
+        label=_("Format"), choices=[("csv", "CSV"), ("xlsx", "XLSX")], initial="csv"
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            raise forms.ValidationError(_("Slutdatoen ligger før starten."))
+        return data
 
 
 class SettlementForm(forms.Form):

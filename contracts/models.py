@@ -8,7 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Company, Municipality, Operator, Theme
+from crm.models import Company, Founder, GuidanceSession, Municipality, Operator, Theme
+from referrals.models import Referral
 
 
 class ContractQuerySet(models.QuerySet):
@@ -155,6 +156,18 @@ class Evaluation(models.Model):
     company = models.ForeignKey(
         Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Found by the keyed CPR hash on import; the number itself is never stored here.
+    founder = models.ForeignKey(
+        Founder, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    session = models.ForeignKey(
+        GuidanceSession,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("evalueret vejledning"),
+    )
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
     answered_on = models.DateField()
     segment = models.CharField(max_length=10, choices=Company.Segment.choices, blank=True)
@@ -166,6 +179,10 @@ class Evaluation(models.Model):
         null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(10)]
     )
     effect = models.CharField(max_length=7, choices=Effect.choices, blank=True)
+    # "Har du benyttet den eksterne rådgivning?": the referral uptake answers, one list.
+    referral_used = models.CharField(
+        _("brug af henvisning"), max_length=8, choices=Referral.Uptake.choices, blank=True
+    )
     source = models.CharField(max_length=100, blank=True)
 
     class Meta:
@@ -240,7 +257,12 @@ class PaymentRule(models.Model):
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="payment_rules")
     kind = models.CharField(max_length=15, choices=Kind.choices)
+    # A flat amount per item, or (with an hourly rate here or on the contract, for the
+    # growth referral) the actual hours times the rate, capped at this amount.
     amount = models.DecimalField(_("beløb (kr.)"), max_digits=10, decimal_places=2)
+    hourly_rate = models.DecimalField(
+        _("timepris (kr.)"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         constraints = [

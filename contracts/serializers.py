@@ -298,6 +298,7 @@ class EvaluationSerializer(serializers.ModelSerializer):
             "satisfaction",
             "nps",
             "effect",
+            "referral_used",
             "source",
         ]
 
@@ -305,14 +306,38 @@ class EvaluationSerializer(serializers.ModelSerializer):
 class EvaluationImportSerializer(serializers.Serializer):
     file = serializers.FileField(
         help_text=_(
-            "CSV i UTF-8 (; eller ,) med kolonnerne operator, municipality_code, answered_on "
-            "(dd.mm.åååå) og gerne segment, themes, satisfaction, nps, effect."
+            "CSV i UTF-8 (; eller ,) eller XLSX med kolonnerne operator, municipality_code, "
+            "answered_on (dd.mm.åååå) og gerne cvr, cpr, name, session_id, segment, themes, "
+            "satisfaction, nps, effect, referral_used (se README: Evaluation import)."
         )
+    )
+    dry_run = serializers.BooleanField(
+        default=False, help_text=_("Tjek filen og list alle fejl uden at gemme noget.")
     )
 
 
+class RowErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    message = serializers.CharField()
+
+
 class ImportResultSerializer(serializers.Serializer):
-    count = serializers.IntegerField(help_text=_("Antal indlæste svar."))
+    count = serializers.IntegerField(help_text=_("Antal indlæste (ved tjek: gyldige) svar."))
+    dry_run = serializers.BooleanField()
+    errors = RowErrorSerializer(many=True, help_text=_("Hver fejlbehæftet række."))
+    uptakes = serializers.IntegerField(
+        help_text=_("Henvisninger, hvis brug af rådgivning blev registreret fra svarene.")
+    )
+    contracts = serializers.ListField(
+        child=serializers.IntegerField(),
+        source="contract_ids",
+        help_text=_("Kontrakter, hvis målopfyldelse genberegnes."),
+    )
+
+
+class ImportRefusedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = RowErrorSerializer(many=True)
 
 
 # --- Settlement ----------------------------------------------------------------------------
@@ -332,17 +357,20 @@ class SettlementQuerySerializer(serializers.Serializer):
 
 
 class EvidenceSerializer(serializers.Serializer):
-    """A registration the settlement pays for: a founder (by masked CPR number) or a
-    referral (by the company's name, or the founder's masked CPR number)."""
+    """A registration the settlement pays for: a founder (by masked CPR number, dated by
+    its first paid guidance) or a referral (by the company's name, or the founder's masked
+    CPR number, dated when sent), with the amount paid for it."""
 
     id = serializers.IntegerField()
     date = serializers.SerializerMethodField()
     masked_cpr = serializers.SerializerMethodField()
     company_name = serializers.SerializerMethodField()
+    amount = serializers.DecimalField(source="paid", max_digits=10, decimal_places=2)
 
     def get_date(self, item) -> datetime.date:
-        moment = item.created_at if isinstance(item, Founder) else item.sent_at
-        return timezone.localdate(moment)
+        if isinstance(item, Founder):
+            return item.first_guided
+        return timezone.localdate(item.sent_at)
 
     def get_masked_cpr(self, item) -> str | None:
         founder = item if isinstance(item, Founder) else item.founder
@@ -356,7 +384,10 @@ class EvidenceSerializer(serializers.Serializer):
 class SettlementLineSerializer(serializers.Serializer):
     kind = PaymentRuleKindField(source="rule.kind")
     amount_per_item = serializers.DecimalField(
-        source="rule.amount", max_digits=10, decimal_places=2
+        source="rule.amount",
+        max_digits=10,
+        decimal_places=2,
+        help_text=_("Beløbet pr. registrering, eller loftet når der betales efter timer."),
     )
     count = serializers.SerializerMethodField()
     amount = serializers.DecimalField(max_digits=14, decimal_places=2)

@@ -1,13 +1,12 @@
-"""Goal attainment, milestones, evaluations import, honoraria and budgets."""
+"""Goal attainment, milestones, honoraria and budgets (evaluations: contracts.evaluations)."""
 
-import csv
 import datetime
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import DateField, F, Func, Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,12 +16,11 @@ from contracts.models import (
     BudgetLine,
     BudgetTransfer,
     Contract,
-    Evaluation,
     Goal,
     PaymentRule,
     Snapshot,
 )
-from crm.models import Founder, GuidanceSession, Municipality, Operator
+from crm.models import Company, Founder, GuidanceSession, Municipality, Operator
 from crm.permissions import has_municipality_perm
 from crm.services import DomainError, NotAllowed
 from referrals.models import Referral
@@ -141,130 +139,122 @@ def judge_milestone(user, goal: Goal, *, status: str, evidence: str, evidence_fi
     return goal
 
 
-# --- Evaluations import --------------------------------------------------------------------
-
-EVALUATION_COLUMNS = [
-    "operator",
-    "municipality_code",
-    "answered_on",
-    "segment",
-    "themes",
-    "satisfaction",
-    "nps",
-    "effect",
-    "cvr",
-]
-SATISFACTION_BY_TEXT = {label.lower(): value for value, label in Evaluation.Satisfaction.choices}
-EFFECT_BY_TEXT = {label.lower(): value for value, label in Evaluation.Effect.choices}
-
-
-def parse_evaluation(row: dict, line: int, operators: dict, municipalities: dict):
-    """One CSV row of the national user evaluation as an Evaluation, or a ValueError that
-    names the line and what to fix."""
-
-    def fail(message):
-        raise ValueError(_("Linje %(line)d: %(message)s") % {"line": line, "message": message})
-
-    operator = operators.get(row.get("operator", "").strip())
-    if operator is None:
-        fail(_("ukendt operatør “%(name)s”") % {"name": row.get("operator", "")})
-    municipality = municipalities.get(row.get("municipality_code", "").strip())
-    if municipality is None:
-        fail(_("ukendt kommunekode “%(code)s”") % {"code": row.get("municipality_code", "")})
-    try:
-        answered_on = datetime.datetime.strptime(row["answered_on"].strip(), "%d.%m.%Y").date()
-    except (KeyError, ValueError):
-        fail(_("datoen skal skrives dd.mm.åååå"))
-    satisfaction = SATISFACTION_BY_TEXT.get(row.get("satisfaction", "").strip().lower())
-    effect = EFFECT_BY_TEXT.get(row.get("effect", "").strip().lower())
-    if row.get("satisfaction", "").strip() and satisfaction is None:
-        fail(_("ukendt svar på tilfredshed “%(text)s”") % {"text": row["satisfaction"]})
-    if row.get("effect", "").strip() and effect is None:
-        fail(_("ukendt svar på effekt “%(text)s”") % {"text": row["effect"]})
-    nps_text = row.get("nps", "").strip()
-    if nps_text and (not nps_text.isdigit() or int(nps_text) > 10):
-        fail(_("NPS-svaret skal være et tal fra 0 til 10"))
-    return Evaluation(
-        operator=operator,
-        municipality=municipality,
-        answered_on=answered_on,
-        segment=row.get("segment", "").strip(),
-        satisfaction=satisfaction or "",
-        effect=effect or "",
-        nps=int(nps_text) if nps_text else None,
-        themes=[t for t in row.get("themes", "").replace(";", ",").split(",") if t.strip()],
-        source=_("import"),
-    )
-
-
-@transaction.atomic
-def import_evaluations(user, data: bytes, *, source: str) -> int:
-    """Import evaluation answers from a CSV (UTF-8, ``;`` or ``,``). All or nothing: one bad
-    line refuses the whole file with the line number and what to fix."""
-    try:
-        text = data.decode("utf-8-sig")
-        dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,")
-    except (UnicodeDecodeError, csv.Error, IndexError) as error:
-        raise DomainError(
-            _("Filen kan ikke læses: gem den som CSV i UTF-8 med kolonnerne %(columns)s.")
-            % {"columns": ", ".join(EVALUATION_COLUMNS)}
-        ) from error
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    missing = set(EVALUATION_COLUMNS[:3]) - set(reader.fieldnames or [])
-    if missing:
-        raise DomainError(
-            _("Kolonner mangler: %(columns)s.") % {"columns": ", ".join(sorted(missing))}
-        )
-    operators = {op.name: op for op in Operator.objects.all()}
-    allowed = Municipality.objects.for_user(user, "manage_contracts")
-    municipalities = {m.code: m for m in allowed}
-    try:
-        rows = [
-            parse_evaluation(row, number, operators, municipalities)
-            for number, row in enumerate(reader, start=2)
-        ]
-    except ValueError as error:
-        raise DomainError(str(error)) from error
-    for row in rows:
-        row.source = source
-    Evaluation.objects.bulk_create(rows)
-    return len(rows)
-
-
 # --- Honoraria and budget ------------------------------------------------------------------
 
 
 @dataclass
 class SettlementLine:
     rule: PaymentRule
-    evidence: list
+    evidence: list  # Founder or Referral rows, each with ``paid`` (Decimal) set
     amount: Decimal
 
 
-def settlement(contract: Contract, start: datetime.date, end: datetime.date):
+def three_years_after(field: str) -> Func:
+    return Func(
+        F(field), template="(%(expressions)s + interval '3 years')::date", output_field=DateField()
+    )
+
+
+def payable_founders(parties, municipalities, start: datetime.date, end: datetime.date):
+    """Seed 001 §8.2: "Registrering af alle vejledte iværksættere (før start og indtil tre
+    år)". A founder counts once, in the period of its first full guidance session by one of
+    ``parties`` in ``municipalities`` held before the company started or at most three years
+    after; annotated ``first_guided``."""
+    guided = Q(
+        sessions__operator__in=parties,
+        sessions__kind=GuidanceSession.Kind.FULL,
+        sessions__municipality__in=municipalities,
+    ) & (
+        Q(company_started_on__isnull=True)
+        | Q(sessions__date__lte=three_years_after("company_started_on"))
+    )
+    return (
+        Founder.objects.annotate(first_guided=Min("sessions__date", filter=guided))
+        .filter(first_guided__range=(start, end))
+        .only("pk", "name", "birth_date", "created_at")
+        .order_by("first_guided", "pk")
+    )
+
+
+def payable_referrals(parties, municipalities, start: datetime.date, end: datetime.date):
+    """Seed 001 §8.1 and §8.3: "Screening/visitation af virksomheder [og iværksættere (før
+    start og indtil tre år)] med vækstambitioner/-perspektiver til den specialiserede
+    erhvervsservice og ved anvendelse af Væksthjulet". A referral sent by one of ``parties``
+    to a hub after screening, not declined or withdrawn, backed by the sender's newest
+    Væksthjulet screening session of the subject on or before the day it was sent
+    (annotated ``screening_hours``), of a company with growth potential or in the growth
+    segment, or a subject the screening found growth potential in."""
+    screening = GuidanceSession.objects.filter(
+        Q(company=OuterRef("company")) | Q(founder=OuterRef("founder")),
+        operator=OuterRef("sender_operator"),
+        screening_done=True,
+        date__lte=OuterRef("sent_on"),
+    ).order_by("-date", "-pk")
+    hours = F("hours_before") + F("hours_during") + F("hours_after")
+    growth = (
+        Q(company__growth_potential__gt="")
+        | Q(company__segment=Company.Segment.GROWTH)
+        | Q(screening_result__gt="")
+    )
+    founder_stage = (
+        Q(founder__isnull=True)
+        | Q(founder__company_started_on__isnull=True)
+        | Q(sent_on__lte=three_years_after("founder__company_started_on"))
+    )
+    return (
+        Referral.objects.filter(
+            sender_operator__in=parties,
+            municipality__in=municipalities,
+            after_screening=True,
+            target_operator__kind=Operator.Kind.HUB,
+        )
+        .exclude(state__in=[Referral.State.WITHDRAWN, Referral.State.DECLINED])
+        .annotate(sent_on=TruncDate("sent_at"))
+        .filter(sent_on__range=(start, end))
+        .annotate(
+            screening_hours=Subquery(screening.annotate(total=hours).values("total")[:1]),
+            screening_result=Subquery(screening.values("screening_result")[:1]),
+        )
+        .filter(screening_hours__isnull=False)
+        .filter(growth, founder_stage)
+        .select_related("company", "founder")
+        .order_by("sent_at", "pk")
+    )
+
+
+def referral_fee(rule: PaymentRule, contract: Contract, hours: Decimal) -> Decimal:
+    """ "Op til kr. 2.500 pr. screening/visitation (til faktisk timeforbrug/-sats)": the
+    screening's hours times the rule's (else the contract's) hourly rate, capped at the
+    rule's amount; without any hourly rate, the amount itself."""
+    rate = rule.hourly_rate or contract.hourly_rate
+    if not rate:
+        return rule.amount
+    return min(rule.amount, (hours * rate).quantize(Decimal("0.01")))
+
+
+def settlement(contract: Contract, start: datetime.date, end: datetime.date, *, user=None):
     """What the specialised service owes the local one for ``start``-``end`` (seed 001 §8),
-    with the registrations it pays for as evidence."""
+    with the registrations it pays for as evidence: only the registrations of the
+    contract's local-service parties, and (given ``user``) only in the contract's
+    municipalities where the user may see records. Founders are paid the rule's amount;
+    growth referrals ``referral_fee``."""
+    parties = contract.parties.filter(kind=Operator.Kind.LOCAL)
     municipalities = contract.municipalities.all()
+    if user is not None:
+        municipalities = municipalities.filter(
+            pk__in=Municipality.objects.for_user(user, "view_records")
+        )
     lines = []
     for rule in contract.payment_rules.all():
         if rule.kind == PaymentRule.Kind.FOUNDER:
-            evidence = list(
-                Founder.objects.filter(
-                    municipality__in=municipalities, created_at__date__range=(start, end)
-                ).only("pk", "name", "birth_date", "created_at")
-            )
+            evidence = list(payable_founders(parties, municipalities, start, end))
+            for founder in evidence:
+                founder.paid = rule.amount
         else:
-            evidence = list(
-                Referral.objects.filter(
-                    municipality__in=municipalities,
-                    sent_at__date__range=(start, end),
-                    after_screening=True,
-                    target_operator__kind=Operator.Kind.HUB,
-                )
-                .exclude(state__in=[Referral.State.WITHDRAWN, Referral.State.DECLINED])
-                .select_related("company", "founder")
-            )
-        lines.append(SettlementLine(rule, evidence, rule.amount * len(evidence)))
+            evidence = list(payable_referrals(parties, municipalities, start, end))
+            for referral in evidence:
+                referral.paid = referral_fee(rule, contract, referral.screening_hours)
+        lines.append(SettlementLine(rule, evidence, sum((e.paid for e in evidence), Decimal(0))))
     return lines, sum((line.amount for line in lines), Decimal(0))
 
 

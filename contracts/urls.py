@@ -16,6 +16,11 @@ urlpatterns = [
     path("kontrakter/<int:pk>/beregn/", views.contract_compute, name="contract-compute"),
     path("kontrakter/<int:pk>/beregning/", views.contract_run, name="contract-run"),
     path("kontrakter/<int:pk>/evalueringer/", views.evaluation_import, name="evaluation-import"),
+    path(
+        "kontrakter/<int:pk>/evalueringer/eksport/",
+        views.evaluation_export,
+        name="evaluation-export",
+    ),
     path("kontrakter/<int:pk>/honorar/", views.settlement, name="contract-settlement"),
     path("kontrakter/<int:pk>/budget/", views.budget, name="contract-budget"),
 ]

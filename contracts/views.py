@@ -4,13 +4,13 @@ milestones, evaluation import, honoraria and budget for managers of the parties.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from contracts import forms, services
+from contracts import evaluations, forms, services
 from contracts.models import AttainmentRun, Contract, Goal
 from contracts.tasks import compute_contract_attainment
 from crm.permissions import MEMBER
@@ -147,30 +147,59 @@ def milestone_judge(request, pk: int, goal_pk: int):
 
 @login_required
 def evaluation_import(request, pk: int):
+    """Upload a CSV or XLSX of answers: "Tjek filen" lists every bad row and writes nothing;
+    "Indlæs" writes all rows or none, and the goals are recomputed after commit."""
     contract = access_contract(request.user, pk, manage=True)
     form = forms.EvaluationImportForm(request.POST or None, request.FILES or None)
+    result = None
     if form.is_valid():
+        upload, dry_run = form.cleaned_data["file"], "dry_run" in request.POST
         try:
-            count = services.import_evaluations(
-                request.user,
-                form.cleaned_data["file"].read(),
-                source=form.cleaned_data["file"].name,
+            result = evaluations.import_evaluations(
+                request.user, upload.read(), source=upload.name, dry_run=dry_run
             )
+        except evaluations.ImportRefused as error:
+            result = evaluations.ImportResult(0, error.errors)
         except DomainError as error:
             form.add_error("file", str(error))
-        else:
-            compute_contract_attainment.delay(contract.pk)
+        if result is not None and not result.dry_run and not result.errors:
             messages.success(
-                request, _("%(count)d svar er indlæst; målopfyldelsen beregnes.") % {"count": count}
+                request,
+                _("%(count)d svar er indlæst; målopfyldelsen beregnes.") % {"count": result.count},
             )
             return redirect("contract-detail", pk)
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request,
-        "crm/record_form.html",
-        {"form": form, "title": _("Indlæs brugerevaluering"), "multipart": True},
-        status=status,
+    failed = form.errors or (result is not None and result.errors)
+    context = {"contract": contract, "form": form, "result": result, "columns": evaluations.COLUMNS}
+    status = 400 if request.method == "POST" and failed else 200
+    return render(request, "contracts/evaluation_import.html", context, status=status)
+
+
+@login_required
+def evaluation_export(request, pk: int):
+    """The companies to be evaluated (contracts.evaluations.companies_to_evaluate) as CSV or
+    XLSX in the import's columns; without a period, the form."""
+    contract = access_contract(request.user, pk, manage=True)
+    form = forms.EvaluationExportForm(
+        request.GET or None, initial={"start": contract.starts_on, "end": contract.ends_on}
     )
+    if not form.is_valid():
+        context = {"contract": contract, "form": form, "columns": evaluations.COLUMNS}
+        status = 400 if form.is_bound else 200
+        return render(request, "contracts/evaluation_export.html", context, status=status)
+    start, end, fmt = (form.cleaned_data[key] for key in ("start", "end", "format"))
+    sessions = evaluations.companies_to_evaluate(request.user, contract, start, end)
+    header, rows = evaluations.export_table(sessions)
+    name = f"evaluering-{contract.pk}-{start:%Y%m%d}-{end:%Y%m%d}.{fmt}"
+    if fmt == "xlsx":
+        data, kind = evaluations.table_xlsx(header, rows), XLSX
+    else:
+        data, kind = evaluations.table_csv(header, rows), "text/csv; charset=utf-8"
+    response = HttpResponse(data, content_type=kind)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @login_required
@@ -182,7 +211,7 @@ def settlement(request, pk: int):
     lines, total = ([], None)
     if form.is_valid():
         lines, total = services.settlement(
-            contract, form.cleaned_data["start"], form.cleaned_data["end"]
+            contract, form.cleaned_data["start"], form.cleaned_data["end"], user=request.user
         )
     return render(
         request,

@@ -192,7 +192,7 @@ def half_year_context(report: Report) -> dict:
 
 def settlement_context(report: Report) -> dict:
     lines, total = contract_services.settlement(
-        report.contract, report.period_start, report.period_end
+        report.contract, report.period_start, report.period_end, user=report.created_by
     )
     return {"contract": report.contract, "lines": lines, "total": total, "report": report}
 

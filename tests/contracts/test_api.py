@@ -481,7 +481,7 @@ def test_evaluation_list_for_members_without_the_company(world, contract, compan
     assert str(company.pk) not in str(row) and company.name not in response.text
 
 
-def test_evaluation_import_for_the_four_users(world, contract):
+def test_evaluation_import_for_the_four_users(world, contract, company):
     """The manager imports (201); the consultant and the viewer 403. The import names no
     municipality in its URL: like the other endpoints without one, the outsider (a
     consultant in Aarhus, no right to manage anywhere) answers 403, not 404."""
@@ -498,15 +498,20 @@ def test_evaluation_import_for_the_four_users(world, contract):
     response = upload(world.manager)
 
     assert response.status_code == 201, response.json()
-    assert response.json() == {"count": 2}
+    assert response.json()["count"] == 2 and response.json()["errors"] == []
     assert Evaluation.objects.filter(source="evaluering.csv").count() == 2
 
 
-def test_evaluation_import_then_compute(world, contract):
+def test_evaluation_import_starts_the_recompute(
+    world, contract, company, django_capture_on_commit_callbacks
+):
     client = world.client_for(world.manager)
-    client.post(reverse("api-evaluation-import"), {"file": csv_file(evaluation_lines())})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("api-evaluation-import"), {"file": csv_file(evaluation_lines())}
+        )
 
-    client.post(reverse("api-contract-compute", args=[contract.pk]))
+    assert response.json()["contracts"] == [contract.pk]
 
     total = Snapshot.objects.get(goal__number="2", municipality=None)
     assert total.value == Decimal("50.0")
@@ -550,10 +555,23 @@ def test_an_import_without_a_file_is_refused(world):
 
 @pytest.fixture
 def payable(world, contract, company, founder, hub_consent):
-    """A founder registered today (500 kr.) and one referral after screening to the hub
-    (2,500 kr.); a referral without screening is not paid for."""
+    """A founder registered and guided today by the local party (500 kr.) and one referral
+    after a Væksthjulet screening (8 hours x 500 kr., capped at 2,500 kr.) of a company with
+    growth potential to the hub; a referral without screening is not paid for."""
     from referrals.services import send_referral
 
+    for subject, screening in ((founder, {}), (company, {"screening_done": True})):
+        services.do_log_session(
+            world.consultant,
+            subject,
+            operator=world.local,
+            date=TODAY,
+            tier="local",
+            channel="visit",
+            **screening,
+        )
+    company.growth_potential = "A"
+    company.save()
     PaymentRule.objects.create(contract=contract, kind="founder", amount=500)
     PaymentRule.objects.create(contract=contract, kind="growth_referral", amount=2500)
     paid = send_referral(
@@ -607,6 +625,7 @@ def test_settlement_totals_with_masked_cpr_only(world, contract, payable, compan
             "date": TODAY.isoformat(),
             "masked_cpr": "010190-xxxx",
             "company_name": None,
+            "amount": "500.00",
         }
     ]
     assert referrals["evidence"][0]["id"] == payable.pk

@@ -36,7 +36,14 @@ def test_contract_page_for_the_four_users(world, contract):
 
 @pytest.mark.parametrize(
     "name",
-    ["contract-edit", "goal-create", "evaluation-import", "contract-settlement", "contract-budget"],
+    [
+        "contract-edit",
+        "goal-create",
+        "evaluation-import",
+        "evaluation-export",
+        "contract-settlement",
+        "contract-budget",
+    ],
 )
 def test_manager_pages_for_the_four_users(world, contract, name):
     assert_four_users(
@@ -131,16 +138,17 @@ def csv_file(text: str):
     return SimpleUploadedFile("evaluering.csv", text.encode(), content_type="text/csv")
 
 
-def test_evaluation_import_then_attainment(world, contract):
+def test_evaluation_import_then_attainment(world, contract, django_capture_on_commit_callbacks):
     text = (
         "operator;municipality_code;answered_on;segment;themes;satisfaction;nps;effect;cvr\n"
         f"Viborgegnens Erhvervsråd;791;01.03.{TODAY.year};growth;green;Meget tilfreds;10;"
         "I høj grad;\n"
         f"Viborgegnens Erhvervsråd;791;02.03.{TODAY.year};operations;;Utilfreds;3;;\n"
     )
-    response = world.client_for(world.manager).post(
-        reverse("evaluation-import", args=[contract.pk]), {"file": csv_file(text)}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = world.client_for(world.manager).post(
+            reverse("evaluation-import", args=[contract.pk]), {"file": csv_file(text)}
+        )
 
     assert response.status_code == 302
     assert Evaluation.objects.count() == 2
@@ -176,8 +184,21 @@ def test_an_evaluation_for_a_foreign_municipality_is_refused(world, contract):
 
 
 def test_honorarium_settlement_lists_its_evidence(world, contract, company, founder, hub_consent):
+    """More cases with their totals: tests/contracts/test_honoraria.py."""
     from referrals.services import send_referral
 
+    for subject, screening in ((founder, {}), (company, {"screening_done": True})):
+        services.do_log_session(
+            world.consultant,
+            subject,
+            operator=world.local,
+            date=TODAY,
+            tier="local",
+            channel="visit",
+            **screening,
+        )
+    company.growth_potential = "A"
+    company.save()
     PaymentRule.objects.create(contract=contract, kind="founder", amount=500)
     PaymentRule.objects.create(contract=contract, kind="growth_referral", amount=2500)
     send_referral(

@@ -65,6 +65,7 @@ CONTRACT_PAGES = [
     "contract-compute",
     "contract-run",
     "evaluation-import",
+    "evaluation-export",
     "contract-settlement",
     "contract-budget",
 ]
