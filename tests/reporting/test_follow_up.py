@@ -342,3 +342,30 @@ def test_the_activity_page_shows_labels_not_codes(world, company, referral):
 
     assert "<td>Eksport</td>" in response.text and "<td>export</td>" not in response.text
     assert "Sendt: 1" in response.text  # the chart's text alternative
+
+
+def test_the_dashboard_does_not_query_per_goal_or_municipality(world, contract):
+    from tests.crm.test_api_reads import count_queries
+
+    client, url = (
+        world.client_for(world.consultant),
+        reverse("contract-dashboard", args=[contract.pk]),
+    )
+    count_queries(client, url)  # the first request also loads the session and the user
+    few = count_queries(client, url)
+    contract.municipalities.add(world.other)
+    for number in range(2, 8):
+        Goal.objects.create(
+            contract=contract,
+            number=str(number),
+            title=f"Mål {number}",
+            indicator="sessions",
+            target=10,
+            params={"tier": "local"},
+        )
+        Goal.objects.create(
+            contract=contract, number=f"M{number}", title="Milepæl", is_milestone=True
+        )
+    compute_attainment(contract, TODAY)
+
+    assert count_queries(client, url) == few
