@@ -8,7 +8,6 @@ The columns are documented in README.md ("Evaluation import").
 import csv
 import datetime
 import io
-import zipfile
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -126,7 +125,7 @@ def xlsx_rows(data: bytes) -> list[list]:
             [cell_text(v) for v in row]
             for row in workbook.worksheets[0].iter_rows(values_only=True)
         ]
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError) as error:
+    except Exception as error:  # openpyxl raises many kinds for a broken workbook
         raise unreadable() from error
     return [(line, row) for line, row in enumerate(rows, start=1)]
 
@@ -180,6 +179,10 @@ def cpr_hash(text: str) -> str | None:
         return None
 
 
+def is_id(text: str) -> bool:
+    return text.isdigit() and len(text) <= 18  # fits a bigint
+
+
 @dataclass
 class Lookups:
     """Everything the rows name, fetched once for the whole file within what the importing
@@ -197,7 +200,7 @@ class Lookups:
         changeable = Municipality.objects.for_user(user, "change_records")
         cvrs = {row.get("cvr", "").replace(" ", "") for _line, row in rows} - {""}
         hashes = {cpr_hash(row["cpr"]) for _line, row in rows if row.get("cpr")} - {None}
-        session_ids = {int(r["session_id"]) for _l, r in rows if r.get("session_id", "").isdigit()}
+        session_ids = {int(r["session_id"]) for _l, r in rows if is_id(r.get("session_id", ""))}
         return cls(
             operators={op.name.lower(): op for op in Operator.objects.all()},
             municipalities={
@@ -268,7 +271,7 @@ def parse_subject(row: dict, lookups: Lookups, operator, reasons: list) -> dict:
         if subject["founder"] is None:
             reasons.append(_("CPR-nummeret er ugyldigt eller findes ikke i dine kommuner"))
     if session_text:
-        session = lookups.sessions.get(int(session_text)) if session_text.isdigit() else None
+        session = lookups.sessions.get(int(session_text)) if is_id(session_text) else None
         if session is None:
             reasons.append(
                 _("vejledning %(id)s findes ikke i dine kommuner") % {"id": session_text}

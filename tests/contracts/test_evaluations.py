@@ -106,6 +106,7 @@ BAD_ROWS = (
     f"{OPERATOR};791;01.03.{YEAR};{CVRS[4]};;;;;;\n"  # 4: unknown CVR
     f"Ukendt;791;01.03.{YEAR};;;;Glad;11;;\n"  # 5: operator, answer, NPS
     f"{OPERATOR};791;01.03.{YEAR};;999999-9999;;;;;\n"  # 6: invalid CPR
+    f"{OPERATOR};791;01.03.{YEAR};;;123456789012345678901;;;;\n"  # 7: no such session
 )
 
 
@@ -114,13 +115,14 @@ def test_dry_run_lists_every_bad_row_and_writes_nothing(world, contract):
 
     assert response.status_code == 400
     errors = response.context["result"].errors
-    assert [error.line for error in errors] == [3, 4, 5, 6]
+    assert [error.line for error in errors] == [3, 4, 5, 6, 7]
     assert "dd.mm.åååå" in errors[0].message
     assert CVRS[4] in errors[1].message
     assert all(part in errors[2].message for part in ("ukendt operatør", "Glad", "0 til 10")), (
         errors[2].message
     )
     assert "999999" not in response.text  # a CPR number is never repeated
+    assert "findes ikke" in errors[4].message
     assert response.context["result"].count == 1
     assert not Evaluation.objects.exists()
 
@@ -141,7 +143,7 @@ def test_a_real_import_with_bad_rows_writes_none_and_lists_them_all(world, contr
     response = post_api(world, BAD_ROWS)
 
     assert response.status_code == 400
-    assert [error["line"] for error in response.json()["errors"]] == [3, 4, 5, 6]
+    assert [error["line"] for error in response.json()["errors"]] == [3, 4, 5, 6, 7]
     assert "Linje 3" in response.json()["detail"] and "Linje 6" in response.json()["detail"]
     assert not Evaluation.objects.exists()
 
