@@ -48,7 +48,10 @@ from crm.services import (
     do_log_session,
     do_record_consent,
     do_update_company,
+    do_update_contact,
     do_update_founder,
+    do_update_project,
+    do_update_session,
     do_withdraw_consent,
 )
 
@@ -206,7 +209,9 @@ class CompanyViewSet(mixins.UpdateModelMixin, RecordViewSet):
         )
 
 
-class ContactPersonViewSet(RecordViewSet):
+class ContactPersonViewSet(mixins.UpdateModelMixin, RecordViewSet):
+    """Contact persons; the company is named on create and stays."""
+
     model = ContactPerson
     serializer_class = shapes.ContactPersonSerializer
     filterset_class = filters.ContactPersonFilter
@@ -215,6 +220,11 @@ class ContactPersonViewSet(RecordViewSet):
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         serializer.instance = do_add_contact(self.request.user, data.pop("company"), **data)
+
+    def perform_update(self, serializer):
+        serializer.instance = do_update_contact(
+            self.request.user, serializer.instance, **serializer.validated_data
+        )
 
 
 class FounderViewSet(mixins.UpdateModelMixin, RecordViewSet):
@@ -239,9 +249,10 @@ class FounderViewSet(mixins.UpdateModelMixin, RecordViewSet):
         )
 
 
-class GuidanceSessionViewSet(RecordViewSet):
+class GuidanceSessionViewSet(mixins.UpdateModelMixin, RecordViewSet):
     """Guidance sessions: those the caller's operator logged, and others' only where the
-    subject consented to share them (``crm.queries.sessions_visible_to``)."""
+    subject consented to share them (``crm.queries.sessions_visible_to``). Only the operator
+    that logged a session may correct it (403 for others); subject and operator stay."""
 
     model = GuidanceSession
     select = ("company", "founder", "operator", "municipality")
@@ -256,6 +267,11 @@ class GuidanceSessionViewSet(RecordViewSet):
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         serializer.instance = do_log_session(self.request.user, data.pop("subject"), **data)
+
+    def perform_update(self, serializer):
+        serializer.instance = do_update_session(
+            self.request.user, serializer.instance, **serializer.validated_data
+        )
 
 
 class ConsentViewSet(RecordViewSet):
@@ -293,7 +309,9 @@ class NetworkViewSet(RecordViewSet):
         serializer.instance = do_create_network(self.request.user, **serializer.validated_data)
 
 
-class DevelopmentProjectViewSet(RecordViewSet):
+class DevelopmentProjectViewSet(mixins.UpdateModelMixin, RecordViewSet):
+    """Development projects; status and amount granted change over time, the company stays."""
+
     model = DevelopmentProject
     serializer_class = shapes.DevelopmentProjectSerializer
     filterset_class = filters.DevelopmentProjectFilter
@@ -302,6 +320,11 @@ class DevelopmentProjectViewSet(RecordViewSet):
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         serializer.instance = do_add_project(self.request.user, data.pop("company"), **data)
+
+    def perform_update(self, serializer):
+        serializer.instance = do_update_project(
+            self.request.user, serializer.instance, **serializer.validated_data
+        )
 
 
 class ProgrammeEnrolmentViewSet(RecordViewSet):

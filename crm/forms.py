@@ -161,6 +161,8 @@ class SessionForm(forms.ModelForm):
         )
         self.fields["consultants"].required = False
         self.fields["consultants"].help_text = _("Tom: dig selv.")
+        if self.instance.pk:  # a correction: the operator that logged the session stays
+            self.fields["operator"].disabled = True
         operator = operators.first()
         if not self.is_bound and operator:
             self.initial.setdefault("date", timezone.localdate())

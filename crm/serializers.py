@@ -101,6 +101,20 @@ class OptionalGrowthLevelField(serializers.ChoiceField):
         super().__init__(choices=GrowthLevel.choices, allow_blank=True, required=False, **kwargs)
 
 
+class FixedOnUpdate:
+    """Fields that say what a row is about (its company, founder, operator): written on
+    create, read-only on update, so a change of them is ignored like any read-only field."""
+
+    fixed_on_update: tuple[str, ...] = ()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:
+            for name in self.fixed_on_update:
+                fields[name] = serializers.PrimaryKeyRelatedField(read_only=True)
+        return fields
+
+
 class CompanySerializer(serializers.ModelSerializer):
     municipality = ScopedPrimaryKeyRelatedField(municipalities_to_change)
     growth_potential = OptionalGrowthLevelField()
@@ -137,8 +151,9 @@ class CompanySerializer(serializers.ModelSerializer):
         extra_kwargs = {"cvr": {"validators": [validate_cvr]}}
 
 
-class ContactPersonSerializer(serializers.ModelSerializer):
+class ContactPersonSerializer(FixedOnUpdate, serializers.ModelSerializer):
     company = ScopedPrimaryKeyRelatedField(companies_to_change)
+    fixed_on_update = ("company",)
 
     class Meta:
         model = ContactPerson
@@ -191,13 +206,17 @@ class FounderCreateSerializer(FounderSerializer):
             raise serializers.ValidationError(error.messages) from error
 
 
-class SubjectSerializer(serializers.ModelSerializer):
-    """A row about exactly one subject: a company or a founder the caller may change."""
+class SubjectSerializer(FixedOnUpdate, serializers.ModelSerializer):
+    """A row about exactly one subject: a company or a founder the caller may change. The
+    subject is named on create and stays."""
 
     company = ScopedPrimaryKeyRelatedField(companies_to_change, required=False, allow_null=True)
     founder = ScopedPrimaryKeyRelatedField(founders_to_change, required=False, allow_null=True)
+    fixed_on_update = ("company", "founder")
 
     def validate(self, attrs):
+        if self.instance is not None:
+            return attrs
         company, founder = attrs.pop("company", None), attrs.pop("founder", None)
         if (company is None) == (founder is None):
             raise serializers.ValidationError(
@@ -212,6 +231,7 @@ class GuidanceSessionSerializer(SubjectSerializer):
     consultants = ScopedPrimaryKeyRelatedField(colleagues_of, many=True, required=False)
     municipality_code = serializers.CharField(source="municipality.code", read_only=True)
     screening_result = OptionalGrowthLevelField()
+    fixed_on_update = ("company", "founder", "operator")
 
     class Meta:
         model = GuidanceSession
@@ -242,7 +262,10 @@ class GuidanceSessionSerializer(SubjectSerializer):
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        municipality = attrs["subject"].municipality
+        # On update the session's own municipality: the subject's as it was on the day.
+        municipality = (
+            self.instance.municipality if self.instance else attrs["subject"].municipality
+        )
         if outside(attrs.get("consultants", []), recorders_in([municipality])):
             raise serializers.ValidationError(
                 {
@@ -301,8 +324,9 @@ class NetworkSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "kind", "municipality", "municipalities", "members", "started_on"]
 
 
-class DevelopmentProjectSerializer(serializers.ModelSerializer):
+class DevelopmentProjectSerializer(FixedOnUpdate, serializers.ModelSerializer):
     company = ScopedPrimaryKeyRelatedField(companies_to_change)
+    fixed_on_update = ("company",)
 
     class Meta:
         model = DevelopmentProject

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from guardian.models import GroupObjectPermission
 from guardian.shortcuts import assign_perm
@@ -166,6 +167,28 @@ def do_add_contact(user, company: Company, **fields) -> ContactPerson:
     return contact
 
 
+def check_fixed(record, fields: dict, names) -> None:
+    """Refuse a change of the fields that say what ``record`` is about (its company, founder,
+    operator or municipality): they stay as they were when it was registered."""
+    if any(name in fields and fields[name] != getattr(record, name) for name in names):
+        raise DomainError(
+            _("%(record)s: virksomhed, iværksætter, operatør og kommune kan ikke ændres.")
+            % {"record": capfirst(record._meta.verbose_name)}
+        )
+
+
+@transaction.atomic
+def do_update_contact(user, contact: ContactPerson, **fields) -> ContactPerson:
+    """Correct a contact person; the company stays."""
+    check_can_change(user, contact.company.municipality)
+    check_fixed(contact, fields, ["company"])
+    for name, value in fields.items():
+        setattr(contact, name, value)
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
 def find_founder_by_cpr(cpr_number: str) -> Founder | None:
     return Founder.objects.filter(cpr_hash=cpr.lookup_hash(cpr.clean_cpr(cpr_number))).first()
 
@@ -231,11 +254,7 @@ def do_log_session(user, subject, *, operator: Operator, consultants=(), **field
     check_can_change(user, subject.municipality)
     if not operators_of(user).filter(pk=operator.pk).exists():
         raise DomainError(_("Du kan kun registrere vejledninger for din egen operatør."))
-    strangers = [c for c in consultants if not operators_of(c).filter(pk=operator.pk).exists()]
-    if strangers:
-        raise DomainError(
-            _("Konsulenterne skal være ansat hos %(operator)s.") % {"operator": operator}
-        )
+    check_consultants(operator, consultants)
     session = GuidanceSession(
         **subject_fields(subject),
         operator=operator,
@@ -247,6 +266,50 @@ def do_log_session(user, subject, *, operator: Operator, consultants=(), **field
     session.save()
     session.consultants.set(consultants or [user])
     advise_local_service(session)
+    return session
+
+
+def check_consultants(operator: Operator, consultants) -> None:
+    """The consultants named on a session work for the operator that logged it."""
+    strangers = [c for c in consultants if not operators_of(c).filter(pk=operator.pk).exists()]
+    if strangers:
+        raise DomainError(
+            _("Konsulenterne skal være ansat hos %(operator)s.") % {"operator": operator}
+        )
+
+
+def sessions_editable_by(user):
+    """The sessions ``user`` may correct: logged by one of the user's operators, in a
+    municipality where the user may change records."""
+    return GuidanceSession.objects.filter(
+        operator__in=operators_of(user),
+        municipality__in=Municipality.objects.for_user(user, "change_records"),
+    )
+
+
+def check_can_edit_session(user, session: GuidanceSession) -> None:
+    check_can_change(user, session.municipality)
+    if not sessions_editable_by(user).filter(pk=session.pk).exists():
+        raise NotAllowed(
+            _("Kun %(operator)s kan rette denne vejledning.") % {"operator": session.operator}
+        )
+
+
+@transaction.atomic
+def do_update_session(user, session: GuidanceSession, *, consultants=None, **fields):
+    """Correct a guidance session. Its subject, operator and municipality (the subject's on
+    the day) stay; named consultants must work for the operator, none named means the
+    editing user. No advis: the local service was told when the session was logged."""
+    check_can_edit_session(user, session)
+    check_fixed(session, fields, ["company", "founder", "operator", "municipality"])
+    if consultants is not None:
+        check_consultants(session.operator, consultants)
+    for name, value in fields.items():
+        setattr(session, name, value)
+    session.full_clean()
+    session.save()
+    if consultants is not None:
+        session.consultants.set(consultants or [user])
     return session
 
 
@@ -356,6 +419,19 @@ def do_join_network(user, network: Network, company: Company) -> None:
 def do_add_project(user, company: Company, **fields) -> DevelopmentProject:
     check_can_change(user, company.municipality)
     project = DevelopmentProject(company=company, municipality=company.municipality, **fields)
+    project.full_clean()
+    project.save()
+    return project
+
+
+@transaction.atomic
+def do_update_project(user, project: DevelopmentProject, **fields) -> DevelopmentProject:
+    """Correct a development project or move it on (status, amount granted); its company and
+    municipality stay."""
+    check_can_change(user, project.municipality)
+    check_fixed(project, fields, ["company", "municipality"])
+    for name, value in fields.items():
+        setattr(project, name, value)
     project.full_clean()
     project.save()
     return project

@@ -16,9 +16,18 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from crm import forms, queries, services
-from crm.models import Company, Consent, Founder, Municipality, Network
+from crm.models import (
+    Company,
+    Consent,
+    ContactPerson,
+    DevelopmentProject,
+    Founder,
+    GuidanceSession,
+    Municipality,
+    Network,
+)
 from crm.permissions import access_scoped, has_municipality_perm
-from crm.services import DomainError, DuplicateRecord
+from crm.services import DomainError, DuplicateRecord, NotAllowed
 
 PAGE_SIZE = 50
 SUBJECT_MODELS = {"company": Company, "founder": Founder}
@@ -151,10 +160,14 @@ def timeline(user, subject) -> list[tuple]:
 
 
 def subject_context(request, subject, kind: str, session_form=None) -> dict:
+    editable_sessions = services.sessions_editable_by(request.user).filter(
+        **services.subject_fields(subject)
+    )
     return {
         "subject": subject,
         "kind": kind,
         "timeline": timeline(request.user, subject),
+        "editable_sessions": set(editable_sessions.values_list("pk", flat=True)),
         "session_form": session_form
         or forms.SessionForm(
             user=request.user, last_themes=services.last_themes(request.user, subject)
@@ -329,6 +342,69 @@ def project_create(request, pk: int):
         forms.ProjectForm,
         services.do_add_project,
         _("Nyt udviklingsprojekt for %(name)s"),
+    )
+
+
+def record_edit_view(request, record, subject, form_class, service, title, **form_kwargs):
+    """The shared shape of the edit pages of what is logged on a subject: session, contact,
+    project. The form works on a copy, so a refused change leaves ``record`` as it was."""
+    form = form_class(request.POST or None, instance=copy(record), **form_kwargs)
+    if form.is_valid():
+        try:
+            service(request.user, record, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Ændringerne er gemt."))
+            return redirect(subject_url(subject))
+    return render(
+        request,
+        "crm/record_form.html",
+        {"form": form, "title": title % {"name": subject.name}, "subject": subject},
+    )
+
+
+@login_required
+def session_edit(request, pk: int):
+    session = access_scoped(request.user, GuidanceSession.objects.all(), "change_records", pk=pk)
+    try:
+        services.check_can_edit_session(request.user, session)
+    except NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    return record_edit_view(
+        request,
+        session,
+        session.subject,
+        forms.SessionForm,
+        services.do_update_session,
+        _("Ret vejledning af %(name)s"),
+        user=request.user,
+    )
+
+
+@login_required
+def contact_edit(request, pk: int):
+    contact = access_scoped(request.user, ContactPerson.objects.all(), "change_records", pk=pk)
+    return record_edit_view(
+        request,
+        contact,
+        contact.company,
+        forms.ContactForm,
+        services.do_update_contact,
+        _("Ret kontaktperson hos %(name)s"),
+    )
+
+
+@login_required
+def project_edit(request, pk: int):
+    project = access_scoped(request.user, DevelopmentProject.objects.all(), "change_records", pk=pk)
+    return record_edit_view(
+        request,
+        project,
+        project.company,
+        forms.ProjectForm,
+        services.do_update_project,
+        _("Ret udviklingsprojekt for %(name)s"),
     )
 
 

@@ -39,6 +39,9 @@ RECORD_PAGES = [
     "founder-consent-create",
     "company-programme-create",
     "founder-programme-create",
+    "session-edit",
+    "contact-edit",
+    "project-edit",
 ]
 # Referral pages and the inbox: tests/referrals/test_views.py.
 REFERRAL_PAGES = [
@@ -102,7 +105,8 @@ PUBLIC = ["login", "logout", "set_language"]
 SCOPED = [
     "municipality-detail",
     "api-municipality-detail",
-    # The record endpoints: four-user tests in tests/crm/test_api.py.
+    # The record endpoints: four-user tests in tests/crm/test_api.py, for reading and, on
+    # the detail URL, for updating (PATCH) companies, founders, contacts, sessions, projects.
     *[
         f"api-{name}-{kind}"
         for name in [

@@ -122,14 +122,25 @@ def test_list_shows_only_the_callers_municipalities(world, records, kind):
     assert Client().get(url).status_code == 401
 
 
-@pytest.mark.parametrize("kind", ["company", "founder"])
+UPDATES = {
+    "company": ("name", "Nyt navn"),
+    "founder": ("name", "Nyt navn"),
+    "contact": ("role", "Direktør"),
+    "session": ("content", "Rettet referat"),
+    "project": ("status", "granted"),
+}
+
+
+@pytest.mark.parametrize("kind", UPDATES)
 def test_update_for_the_four_users(world, records, kind):
     url = reverse(f"{ENDPOINTS[kind]}-detail", args=[records[kind].pk])
-    data = {"name": "Nyt navn"}
+    field, value = UPDATES[kind]
 
-    assert_four_users(world, url, allowed=world.consultant, api=True, method="patch", data=data)
+    assert_four_users(
+        world, url, allowed=world.consultant, api=True, method="patch", data={field: value}
+    )
     records[kind].refresh_from_db()
-    assert records[kind].name == "Nyt navn"
+    assert getattr(records[kind], field) == value
 
 
 def test_withdraw_consent_for_the_four_users(world, records):
@@ -398,6 +409,101 @@ def test_moving_a_company_to_a_foreign_municipality_is_refused(world, records):
     assert response.status_code == 400
     records["company"].refresh_from_db()
     assert records["company"].municipality == world.home
+
+
+def test_another_operators_session_may_be_read_but_not_corrected(world, records, hub_consent):
+    url = reverse("api-session-detail", args=[records["session"].pk])
+    hub = world.client_for(world.triage)
+
+    assert hub.get(url).status_code == 200
+    response = post(hub, url, {"content": "Hubbens version"}, "patch")
+
+    assert response.status_code == 403
+    assert "Viborgegnens Erhvervsråd" in response.json()["detail"]
+    records["session"].refresh_from_db()
+    assert records["session"].content == ""
+
+
+@pytest.mark.parametrize(
+    ("consultant", "status"),
+    [
+        ("outsider", 400),  # another municipality: the id does not exist for the caller
+        ("triage", 400),  # records in Viborg, but for the hub: the service refuses
+    ],
+)
+def test_a_foreign_consultant_on_a_session_is_refused_and_nothing_written(
+    world, records, consultant, status
+):
+    session = records["session"]
+    url = reverse("api-session-detail", args=[session.pk])
+    data = {"content": "Ændret", "consultants": [getattr(world, consultant).pk]}
+
+    response = post(world.client_for(world.consultant), url, data, "patch")
+
+    assert response.status_code == status
+    session.refresh_from_db()
+    assert session.content == ""
+    assert list(session.consultants.all()) == [world.consultant]
+
+
+@pytest.mark.parametrize("kind", ["session", "contact", "project"])
+def test_the_subject_of_a_row_stays_on_update(world, records, kind):
+    row = records[kind]
+    url = reverse(f"{ENDPOINTS[kind]}-detail", args=[row.pk])
+    data = {"company": records["foreign_company"].pk, "operator": world.other_local.pk}
+
+    response = post(world.client_for(world.consultant), url, data, "patch")
+
+    assert response.status_code == 200
+    assert response.json()["company"] == records["company"].pk
+    row.refresh_from_db()
+    assert row.company == records["company"]
+    if kind == "session":
+        assert (row.operator, row.municipality) == (world.local, world.home)
+
+
+def test_a_session_is_corrected_with_put_and_its_consultants_change(world, records):
+    session = records["session"]
+    url = reverse("api-session-detail", args=[session.pk])
+    data = {
+        "date": "2026-03-03",
+        "tier": "local",
+        "channel": "phone",
+        "themes": ["green"],
+        "consultants": [world.manager.pk],
+    }
+
+    body = post(world.client_for(world.consultant), url, data, "put").json()
+
+    assert (body["channel"], body["themes"], body["consultants"]) == (
+        "phone",
+        ["green"],
+        [world.manager.pk],
+    )
+    assert (body["company"], body["operator"]) == (records["company"].pk, world.local.pk)
+
+
+def test_a_project_moves_on_with_the_amount_granted(world, records):
+    url = reverse("api-project-detail", args=[records["project"].pk])
+    data = {"status": "granted", "amount_granted": "250000.00"}
+
+    body = post(world.client_for(world.consultant), url, data, "patch").json()
+
+    assert (body["status"], body["amount_granted"]) == ("granted", "250000.00")
+
+
+def test_invalid_update_answers_per_field_and_changes_nothing(world, records):
+    session = records["session"]
+    url = reverse("api-session-detail", args=[session.pk])
+
+    response = post(
+        world.client_for(world.consultant), url, {"hours_during": "-1", "content": "x"}, "patch"
+    )
+
+    assert response.status_code == 400
+    assert "hours_during" in response.json()
+    session.refresh_from_db()
+    assert (session.hours_during, session.content) == (4, "")
 
 
 def test_session_needs_exactly_one_subject(world, records):
