@@ -248,3 +248,20 @@ def test_report_list_query_count_does_not_grow_with_rows(
 
     with django_assert_num_queries(few):
         assert len(ids(client.get(url))) == 30
+
+
+def test_comments_on_another_contracts_goal_are_refused_whole(world, contract):
+    draft = stored(world, contract, "annual", world.manager, published=False)
+    other = Contract.objects.create(
+        kind="performance", title="Anden", starts_on=contract.starts_on, ends_on=contract.ends_on
+    )
+    foreign = Goal.objects.create(contract=other, number="1", title="Fremmed")
+    own = contract.goals.get()
+    body = {"comments": {str(own.pk): "Fint.", str(foreign.pk): "Nej."}}
+
+    response = world.client_for(world.manager).post(
+        reverse("api-report-comments", args=[draft.pk]), body, content_type="application/json"
+    )
+
+    assert response.status_code == 400 and "kontraktens egne mål" in response.json()["detail"]
+    assert not draft.comments.exists()
