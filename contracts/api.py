@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -24,7 +25,7 @@ from contracts import evaluations, services
 from contracts import serializers as shapes
 from contracts.models import Contract, Evaluation, Goal, Snapshot
 from contracts.tasks import compute_contract_attainment
-from contracts.views import access_contract
+from contracts.views import access_contract, file_response
 from crm.api import ServiceErrors
 from crm.filters import id_filter, municipality_filter
 from crm.models import Municipality
@@ -73,7 +74,7 @@ class ContractViewSet(
     filterset_class = ContractFilter
     ordering = ("-starts_on", "-pk")
     http_method_names = ["get", "post", "patch", "head", "options"]
-    manage_actions = {"partial_update", "compute", "settlement"}
+    manage_actions = {"partial_update", "compute", "settlement", "evaluation_export"}
 
     def get_queryset(self):
         return (
@@ -127,6 +128,27 @@ class ContractViewSet(
         lines, total = services.settlement(contract, start, end, user=request.user)
         body = {"start": start, "end": end, "lines": lines, "total": total}
         return Response(shapes.SettlementSerializer(body).data)
+
+    @extend_schema(
+        parameters=[shapes.EvaluationExportQuerySerializer],
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, evaluations.XLSX): OpenApiTypes.BINARY,
+        },
+    )
+    @action(detail=True, url_path="evaluation-export", url_name="evaluation-export")
+    def evaluation_export(self, request, pk=None):
+        """The companies to be evaluated (guided by the caller's operator in the contract's
+        municipalities in the period, with consent) as CSV or XLSX in the evaluation
+        import's columns; founders are left out, so no CPR number leaves this way."""
+        contract = self.get_object()
+        query = shapes.EvaluationExportQuerySerializer(
+            data=request.query_params, context={"contract": contract}
+        )
+        query.is_valid(raise_exception=True)
+        return file_response(
+            *evaluations.export_file(request.user, contract, **query.validated_data)
+        )
 
 
 # --- Goals ---------------------------------------------------------------------------------

@@ -483,6 +483,18 @@ def export_row(session: GuidanceSession) -> list:
     return [values.get(column, "") for column in COLUMNS]
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_file(user, contract: Contract, *, start, end, format: str) -> tuple[bytes, str, str]:
+    """(content, content type, file name) of ``companies_to_evaluate`` as CSV or XLSX."""
+    header, rows = export_table(companies_to_evaluate(user, contract, start, end))
+    name = f"evaluering-{contract.pk}-{start:%Y%m%d}-{end:%Y%m%d}.{format}"
+    if format == "xlsx":
+        return table_xlsx(header, rows), XLSX, name
+    return table_csv(header, rows), "text/csv; charset=utf-8", name
+
+
 def table_csv(header: list[str], rows: list[list]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")

@@ -285,6 +285,10 @@ class EvaluationSerializer(serializers.ModelSerializer):
 
     operator = serializers.CharField(source="operator.name", read_only=True)
     municipality = serializers.CharField(source="municipality.code", read_only=True)
+    # A plain string: the uptake choice set already has its schema name in the referrals API.
+    referral_used = serializers.CharField(
+        read_only=True, help_text=_("used, expects, not_used, unknown eller tom")
+    )
 
     class Meta:
         model = Evaluation
@@ -353,6 +357,18 @@ class SettlementQuerySerializer(serializers.Serializer):
         attrs.setdefault("end", contract.ends_on)
         if attrs["end"] < attrs["start"]:
             raise serializers.ValidationError({"end": _("Slutdatoen ligger før starten.")})
+        return attrs
+
+
+class EvaluationExportQuerySerializer(SettlementQuerySerializer):
+    # Not "format": DRF reads that query parameter to pick a renderer.
+    file_format = serializers.ChoiceField(
+        choices=["csv", "xlsx"], default="csv", help_text=_("csv eller xlsx")
+    )
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        attrs["format"] = attrs.pop("file_format")
         return attrs
 
 

@@ -186,20 +186,13 @@ def evaluation_export(request, pk: int):
         context = {"contract": contract, "form": form, "columns": evaluations.COLUMNS}
         status = 400 if form.is_bound else 200
         return render(request, "contracts/evaluation_export.html", context, status=status)
-    start, end, fmt = (form.cleaned_data[key] for key in ("start", "end", "format"))
-    sessions = evaluations.companies_to_evaluate(request.user, contract, start, end)
-    header, rows = evaluations.export_table(sessions)
-    name = f"evaluering-{contract.pk}-{start:%Y%m%d}-{end:%Y%m%d}.{fmt}"
-    if fmt == "xlsx":
-        data, kind = evaluations.table_xlsx(header, rows), XLSX
-    else:
-        data, kind = evaluations.table_csv(header, rows), "text/csv; charset=utf-8"
-    response = HttpResponse(data, content_type=kind)
+    return file_response(*evaluations.export_file(request.user, contract, **form.cleaned_data))
+
+
+def file_response(data: bytes, content_type: str, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @login_required

@@ -18,7 +18,7 @@ from contracts.models import Evaluation
 from crm import services
 from referrals.models import Adviser, Referral
 from referrals.services import record_uptake, send_referral
-from tests.conftest import CPR, CVRS
+from tests.conftest import CPR, CVRS, assert_four_users
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -440,3 +440,17 @@ def test_export_needs_no_query_per_company(world, contract, company, guided):
 
     assert len(response.content.decode().splitlines()) == 4
     assert len(three) == len(one)
+
+
+def test_export_through_the_api_for_the_four_users(world, contract, company, guided):
+    url = reverse("api-contract-evaluation-export", args=[contract.pk])
+    assert_four_users(world, url, allowed=world.manager, no_right=world.consultant, api=True)
+
+    client = world.client_for(world.manager)
+    csv_body = client.get(url, {"start": f"{YEAR}-01-01", "end": f"{YEAR}-12-31"})
+    xlsx_body = client.get(url, {"file_format": "xlsx"})  # the contract's period
+    backwards = client.get(url, {"start": f"{YEAR}-06-01", "end": f"{YEAR}-01-01"})
+
+    assert csv_body.content == export(world, contract).content
+    assert list(load_workbook(io.BytesIO(xlsx_body.content)).active.values)[1][3] == company.cvr
+    assert backwards.status_code == 400 and "end" in backwards.json()

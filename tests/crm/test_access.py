@@ -145,6 +145,7 @@ REFERRAL_API = [
 # names no municipality: 403 without "manage_contracts" anywhere, the outsider included.
 CONTRACT_API = [
     *[f"api-contract-{kind}" for kind in ["list", "detail", "compute", "run", "settlement"]],
+    "api-contract-evaluation-export",  # four-user test: tests/contracts/test_evaluations.py
     *[f"api-goal-{kind}" for kind in ["list", "detail", "judge"]],
     "api-snapshot-list",
     "api-snapshot-detail",
