@@ -1,11 +1,11 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.pagination import paginate
 from crm.permissions import access_scoped
 from crm.services import DomainError, NotAllowed
 from crm.views.records import access_subject, require_any, subject_url
@@ -40,7 +40,7 @@ def triage_queue(request):
     require_any(request.user, "triage_referrals")
     filters = forms.QueueFilterForm(request.GET or None, user=request.user)
     queue = queries.triage_queue(request.user, **filters.filters())
-    page = Paginator(queue, 50).get_page(request.GET.get("page"))
+    page = paginate(request, queue)
     return render(request, "referrals/queue.html", {"page": page, "filters": filters})
 
 
@@ -48,7 +48,7 @@ def triage_queue(request):
 def sent_referrals(request):
     require_any(request.user, "change_records")
     referrals = queries.sent_by_operators_of(request.user)
-    page = Paginator(referrals, 50).get_page(request.GET.get("page"))
+    page = paginate(request, referrals)
     return render(request, "referrals/sent.html", {"page": page})
 
 

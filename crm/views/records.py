@@ -5,7 +5,6 @@ from copy import copy
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,10 +25,10 @@ from crm.models import (
     Municipality,
     Network,
 )
+from crm.pagination import paginate
 from crm.permissions import access_scoped, has_municipality_perm
 from crm.services import DomainError, DuplicateRecord, NotAllowed
 
-PAGE_SIZE = 50
 SUBJECT_MODELS = {"company": Company, "founder": Founder}
 
 
@@ -88,16 +87,21 @@ def company_list(request):
     companies = Company.objects.visible_to(request.user).select_related(
         "municipality", "industry_code"
     )
-    municipality = request.GET.get("municipality")
-    if municipality:
-        companies = companies.filter(municipality__code=municipality)
-    page = Paginator(companies.order_by("name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
-    municipalities = Municipality.objects.for_user(request.user, "view_records")
+    companies, choices = by_municipality(request, companies)
     return render(
         request,
         "crm/company_list.html",
-        {"page": page, "municipalities": municipalities, "selected": municipality},
+        {"page": paginate(request, companies.order_by("name", "pk")), **choices},
     )
+
+
+def by_municipality(request, rows):
+    """A list's municipality filter: the rows of the chosen one, and the choices to show."""
+    selected = request.GET.get("municipality", "")
+    if selected:
+        rows = rows.filter(municipality__code=selected)
+    municipalities = Municipality.objects.for_user(request.user, "view_records")
+    return rows, {"municipalities": municipalities, "selected": selected}
 
 
 @login_required
@@ -146,15 +150,17 @@ def timeline(user, subject) -> list[tuple]:
         .prefetch_related("consultants")
     )
     events = [(s.date, "session", s) for s in sessions]
-    events += [(c.given_on, "consent", c) for c in subject.consents.prefetch_related("operators")]
-    events += [(p.started_on, "programme", p) for p in subject.programmes.all()]
+    # Beyond the registry facts, other operators see what the subject consented to share.
+    consents = subject.consents.visible_to(user).prefetch_related("operators")
+    events += [(c.given_on, "consent", c) for c in consents]
+    events += [(p.started_on, "programme", p) for p in subject.programmes.visible_to(user)]
     # Referrals (the referrals app) through the reverse relation: crm does not import it.
     referrals = subject.referrals.visible_to(user).select_related(
         "target_operator", "target_adviser"
     )
     events += [(timezone.localdate(r.sent_at), "referral", r) for r in referrals]
     if isinstance(subject, Company):
-        events += [(p.identified_on, "project", p) for p in subject.projects.all()]
+        events += [(p.identified_on, "project", p) for p in subject.projects.visible_to(user)]
         events += [(n.started_on, "network", n) for n in subject.networks.all()]
     return sorted(events, key=lambda event: (event[0], event[2].pk), reverse=True)
 
@@ -180,7 +186,7 @@ def subject_context(request, subject, kind: str, session_form=None) -> dict:
 def company_detail(request, pk: int):
     company = access_subject(request.user, "company", pk, "view_records")
     context = subject_context(request, company, "company")
-    context["contacts"] = company.contacts.all()
+    context["contacts"] = company.contacts.visible_to(request.user)
     context["join_form"] = forms.JoinNetworkForm(user=request.user)
     return render(request, "crm/subject_detail.html", context)
 
@@ -192,8 +198,12 @@ def company_detail(request, pk: int):
 def founder_list(request):
     require_any(request.user, "view_records")
     founders = Founder.objects.visible_to(request.user).select_related("municipality", "company")
-    page = Paginator(founders.order_by("name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "crm/founder_list.html", {"page": page})
+    founders, choices = by_municipality(request, founders)
+    return render(
+        request,
+        "crm/founder_list.html",
+        {"page": paginate(request, founders.order_by("name", "pk")), **choices},
+    )
 
 
 @login_required
@@ -452,7 +462,7 @@ def session_list(request):
     sessions = filters.apply(queries.sessions_visible_to(request.user)).prefetch_related(
         "consultants"
     )
-    page = Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, sessions)
     return render(request, "crm/session_list.html", {"page": page, "filters": filters})
 
 
@@ -460,13 +470,15 @@ def session_list(request):
 def follow_ups(request):
     require_any(request.user, "view_records")
     sessions = queries.follow_ups_due(request.user, timezone.localdate())
-    return render(request, "crm/follow_ups.html", {"sessions": sessions})
+    return render(request, "crm/follow_ups.html", {"page": paginate(request, sessions)})
 
 
 @login_required
 def network_list(request):
     require_any(request.user, "view_records")
-    networks = Network.objects.visible_to(request.user).select_related("municipality")
+    networks, choices = by_municipality(
+        request, Network.objects.visible_to(request.user).select_related("municipality")
+    )
     form = forms.NetworkForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -476,4 +488,5 @@ def network_list(request):
         else:
             messages.success(request, _("Netværket er oprettet."))
             return redirect("network-list")
-    return render(request, "crm/network_list.html", {"networks": networks, "form": form})
+    page = paginate(request, networks.order_by("name", "pk"))
+    return render(request, "crm/network_list.html", {"page": page, "form": form, **choices})

@@ -1,5 +1,4 @@
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -7,6 +6,7 @@ from django.views.decorators.http import require_POST
 from crm import queries
 from crm.models import Membership, Municipality, Notification, Operator
 from crm.notifications import do_mark_read
+from crm.pagination import paginate
 from crm.permissions import MEMBER, access_municipality, roles_of
 
 # The landing page a role sees first; a user with several roles gets the first in this order.
@@ -61,7 +61,7 @@ def municipality_detail(request, code: str):
 @login_required
 def inbox(request):
     notifications = Notification.objects.filter(recipient=request.user)
-    page = Paginator(notifications, 50).get_page(request.GET.get("page"))
+    page = paginate(request, notifications)
     return render(request, "crm/inbox.html", {"page": page})
 
 

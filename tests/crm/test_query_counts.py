@@ -75,7 +75,7 @@ def test_network_page_does_not_query_per_row(world, rows):
         world.client_for(world.consultant),
         reverse("network-list"),
         rows.adder(lambda i: network(rows, i)),
-        page_rows("networks"),
+        page_rows("page"),
     )
 
 

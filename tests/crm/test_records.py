@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from crm import services
 from crm.models import Company, Consent, GuidanceSession
+from crm.pagination import PAGE_SIZE
 from tests.conftest import CVRS, assert_four_users
 from tests.counting import assert_queries_do_not_grow, page_rows
 
@@ -390,7 +391,7 @@ def test_follow_ups_list_the_users_due_sessions(world, company):
 
     response = world.client_for(world.consultant).get(reverse("follow-ups"))
 
-    assert [s.follow_up_on for s in response.context["sessions"]] == [TODAY]
+    assert [s.follow_up_on for s in response.context["page"]] == [TODAY]
 
 
 def test_session_list_filters(world, company):
@@ -408,6 +409,30 @@ def test_session_list_filters(world, company):
     assert count(date_from=(TODAY - datetime.timedelta(days=7)).isoformat()) == 1
     assert count(municipality=world.home.pk, tier="specialised") == 0
     assert count(consultant=world.consultant.pk) == 2
+
+
+def test_founder_list_filters_by_municipality(world, founder):
+    client = world.client_for(world.triage)
+
+    def listed(code):
+        return list(client.get(reverse("founder-list"), {"municipality": code}).context["page"])
+
+    assert listed(world.home.code) == [founder]
+    assert listed(world.other.code) == []
+
+
+def test_a_filtered_list_keeps_its_filter_from_page_to_page(world):
+    Company.objects.bulk_create(
+        Company(cvr=f"{20000000 + i}", name=f"Firma {i}", municipality=world.home)
+        for i in range(PAGE_SIZE + 1)
+    )
+    client = world.client_for(world.consultant)
+
+    response = client.get(reverse("company-list"), {"municipality": world.home.code})
+
+    assert f'href="?municipality={world.home.code}&amp;page=2"' in response.text
+    second = client.get(reverse("company-list"), {"municipality": world.home.code, "page": 2})
+    assert len(second.context["page"]) == 1
 
 
 # --- Consent -------------------------------------------------------------------------------
@@ -534,7 +559,7 @@ LISTED = {
     "company-list": page_rows("page"),
     "founder-list": page_rows("page"),
     "session-list": page_rows("page"),
-    "follow-ups": page_rows("sessions"),
+    "follow-ups": page_rows("page"),
     "home": page_rows("sessions"),  # the consultant's first ten follow-ups
 }
 
