@@ -172,6 +172,27 @@ def test_a_session_of_another_company_is_a_bad_row(world, contract, company):
     assert "anden virksomhed" in response.json()["errors"][0]["message"]
 
 
+def test_the_import_needs_no_query_per_row(world, contract):
+    companies = [
+        services.do_create_company(
+            world.consultant, cvr=cvr, name=f"Firma {cvr}", municipality=world.home
+        )
+        for cvr in CVRS[:3]
+    ]
+
+    def lines(count):
+        rows = [f"{OPERATOR};791;01.03.{YEAR};{c.cvr};;;Tilfreds;8;;\n" for c in companies[:count]]
+        return HEADER + "\n" + "".join(rows)
+
+    with CaptureQueriesContext(connection) as one:
+        assert post_api(world, lines(1)).status_code == 201
+    with CaptureQueriesContext(connection) as three:
+        assert post_api(world, lines(3)).status_code == 201
+
+    assert len(three) <= len(one)  # the first request also warms caches
+    assert Evaluation.objects.count() == 4
+
+
 def xlsx(rows) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
