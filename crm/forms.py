@@ -20,7 +20,7 @@ from crm.models import (
     ProgrammeEnrolment,
     Theme,
 )
-from crm.services import operators_of
+from crm.services import operators_of, works_for_hub
 
 
 class DateInput(forms.DateInput):
@@ -63,6 +63,8 @@ class CompanyForm(forms.ModelForm):
         )
         if self.instance.pk:
             self.fields["cvr"].disabled = True
+        # The segment is the hubs' (do_update_company): others see it but cannot change it.
+        self.fields["segment"].disabled = not works_for_hub(user)
 
     def validate_unique(self):
         # A duplicate CVR is reported by the service, with a link to the existing record.

@@ -133,8 +133,10 @@ def check_can_change(user, municipality: Municipality) -> None:
 
 @transaction.atomic
 def do_create_company(user, **fields) -> Company:
-    """Register a company. Refuses a CVR number that is already registered."""
+    """Register a company. Refuses a CVR number that is already registered, and a segment
+    from anyone but hub staff."""
     check_can_change(user, fields["municipality"])
+    check_can_set_segment(user, fields["municipality"], fields.get("segment", ""))
     existing = Company.objects.filter(cvr=fields["cvr"]).first()
     if existing:
         raise DuplicateRecord(_("CVR-nummeret er allerede registreret."), existing)
@@ -146,8 +148,13 @@ def do_create_company(user, **fields) -> Company:
 
 @transaction.atomic
 def do_update_company(user, company: Company, **fields) -> Company:
-    """Change a company; records who set the growth potential and when."""
-    check_can_change(user, fields.get("municipality", company.municipality))
+    """Change a company; records who set the growth potential and when. Only hub staff
+    change the segment."""
+    municipality = fields.get("municipality", company.municipality)
+    check_can_change(user, municipality)
+    check_can_set_segment(
+        user, municipality, fields.get("segment", company.segment), company.segment
+    )
     if fields.get("growth_potential", company.growth_potential) != company.growth_potential:
         company.growth_potential_set_by = user
         company.growth_potential_set_at = timezone.now()
@@ -156,6 +163,21 @@ def do_update_company(user, company: Company, **fields) -> Company:
     company.full_clean()
     company.save()
     return company
+
+
+def works_for_hub(user, municipality: Municipality | None = None) -> bool:
+    """The user is staff of an active hub (Erhvervshus), serving ``municipality`` if named."""
+    hubs = operators_of(user).filter(kind=Operator.Kind.HUB)
+    return (hubs.filter(municipalities=municipality) if municipality else hubs).exists()
+
+
+def check_can_set_segment(
+    user, municipality: Municipality, segment: str, current: str = ""
+) -> None:
+    """The segment (operations or growth, seed 002) is the hubs' own division of their
+    companies: only staff of a hub serving the municipality set or change it."""
+    if segment != current and not works_for_hub(user, municipality):
+        raise NotAllowed(_("Kun erhvervshusets medarbejdere kan sætte virksomhedens segment."))
 
 
 @transaction.atomic

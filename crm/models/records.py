@@ -4,6 +4,8 @@ every model's changes are kept by pghistory (database triggers, so bulk updates 
 """
 
 import datetime
+from functools import reduce
+from operator import or_
 
 import pghistory
 from django.conf import settings
@@ -17,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models.search import collect_words_trigger
-from crm.models.tenancy import IndustryCode, Municipality, Operator, ScopedQuerySet
+from crm.models.tenancy import IndustryCode, Membership, Municipality, Operator, ScopedQuerySet
 from crm.validators import validate_cvr
 
 NEW_COMPANY_YEARS = 3  # "iværksætter efter start op til tre år" (seed 001 §5)
@@ -142,6 +144,51 @@ class Company(models.Model):
         return self.employees is not None and 1 <= self.employees <= 10
 
 
+def operator_ids_of(user) -> list[int]:
+    """The active operators the user works for, as constants (one query)."""
+    if not user.is_authenticated:
+        return []
+    return list(
+        Operator.objects.filter(memberships__user=user, active=True).values_list("pk", flat=True)
+    )
+
+
+def works_with(operator_ids, subject_field: str) -> Q:
+    """One of ``operator_ids`` works with the row's subject: it logged guidance of it, or it
+    is a local business service of the subject's municipality (the first contact of every
+    company and founder there, that keeps their registration: seed 001 §5)."""
+    logged = GuidanceSession.objects.filter(
+        **{subject_field: OuterRef(subject_field)}, operator__in=operator_ids
+    )
+    local = Municipality.objects.filter(
+        operators__in=operator_ids, operators__kind=Operator.Kind.LOCAL
+    ).values("pk")
+    return Exists(logged) | Q(**{f"{subject_field}__municipality__in": local})
+
+
+class SharedQuerySet(ScopedQuerySet):
+    """What is logged on a company or founder beyond its registry facts (contact persons,
+    development projects, growth programmes, consents): in the user's municipalities, seen by
+    the operators that work with the subject, and by other operators only with the subject's
+    consent (seed 002), as sessions are (``SessionQuerySet``). Pages, API and exports all
+    read these rows through ``visible_to``."""
+
+    subject_fields = ("company", "founder")
+
+    def visible_to(self, user, perm: str = "view_records") -> "SharedQuerySet":
+        return super().visible_to(user, perm).filter(self.shared_with(operator_ids_of(user)))
+
+    def shared_with(self, operator_ids) -> Q:
+        return reduce(
+            or_,
+            (
+                Q(**{f"{field}__isnull": False})
+                & (works_with(operator_ids, field) | active_consent_for(operator_ids, field))
+                for field in self.subject_fields
+            ),
+        )
+
+
 class ContactPerson(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(_("navn"), max_length=200)
@@ -150,8 +197,9 @@ class ContactPerson(models.Model):
     phone = models.CharField(_("telefon"), max_length=30, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
 
-    class ContactQuerySet(ScopedQuerySet):
+    class ContactQuerySet(SharedQuerySet):
         municipality_field = "company__municipality"
+        subject_fields = ("company",)
 
     objects = ContactQuerySet.as_manager()
 
@@ -258,6 +306,25 @@ class SubjectScopedQuerySet(ScopedQuerySet):
         )
 
 
+class ConsentQuerySet(SharedQuerySet, SubjectScopedQuerySet):
+    def shared_with(self, operator_ids) -> Q:
+        """As the other shared rows, and also the consents that name one of the operators
+        (withdrawn ones too: they must know they may no longer share) and those recorded by
+        the operators' own staff."""
+        named = Consent.operators.through.objects.filter(
+            consent=OuterRef("pk"), operator__in=operator_ids
+        )
+        recorded = Membership.objects.filter(
+            user=OuterRef("recorded_by"), operator__in=operator_ids
+        )
+        return (
+            super().shared_with(operator_ids)
+            | Q(scope=Consent.Scope.ALL)
+            | Exists(named)
+            | Exists(recorded)
+        )
+
+
 class Consent(models.Model):
     """A company's or founder's consent to share its information with other operators."""
 
@@ -281,7 +348,7 @@ class Consent(models.Model):
     )
     withdrawn_on = models.DateField(_("tilbagekaldt den"), null=True, blank=True)
 
-    objects = SubjectScopedQuerySet.as_manager()
+    objects = ConsentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-given_on"]
@@ -309,15 +376,7 @@ class SessionQuerySet(ScopedQuerySet):
     def visible_to(self, user, perm: str = "view_records") -> "SessionQuerySet":
         """Sessions in the user's municipalities that the user's operator logged, or whose
         subject consented to share them with it (seed 002: sharing needs consent)."""
-        operator_ids = (
-            list(
-                Operator.objects.filter(memberships__user=user, active=True).values_list(
-                    "pk", flat=True
-                )
-            )
-            if user.is_authenticated
-            else []
-        )
+        operator_ids = operator_ids_of(user)
         return (
             super()
             .visible_to(user, perm)
@@ -522,7 +581,10 @@ class DevelopmentProject(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.IDENTIFIED
     )
 
-    objects = ScopedQuerySet.as_manager()
+    class ProjectQuerySet(SharedQuerySet):
+        subject_fields = ("company",)
+
+    objects = ProjectQuerySet.as_manager()
 
     class Meta:
         ordering = ["-identified_on"]
@@ -545,7 +607,7 @@ class ProgrammeEnrolment(models.Model):
     growth_level = models.CharField(_("vækstniveau"), max_length=1, choices=GrowthLevel.choices)
     started_on = models.DateField(_("startet"))
 
-    objects = ScopedQuerySet.as_manager()
+    objects = SharedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_on"]
