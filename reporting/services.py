@@ -198,16 +198,21 @@ def settlement_context(report: Report) -> dict:
 
 
 def company_context(report: Report) -> dict:
-    company = report.company
+    """What the requester may see of the company, by the rules of its page: another
+    operator's summary holds the registry facts and what the company consented to share with
+    it, never other operators' sessions, notes or contact persons."""
+    company, user = report.company, report.created_by
     return {
         "company": company,
         "report": report,
-        "sessions": company.sessions.select_related("operator").order_by("date"),
-        "consents": company.consents.all(),
-        "contacts": company.contacts.all(),
-        "referrals": company.referrals.select_related("target_operator", "target_adviser"),
-        "projects": company.projects.all(),
-        "programmes": company.programmes.all(),
+        "sessions": company.sessions.visible_to(user).select_related("operator").order_by("date"),
+        "consents": company.consents.visible_to(user),
+        "contacts": company.contacts.visible_to(user),
+        "referrals": company.referrals.visible_to(user).select_related(
+            "target_operator", "target_adviser"
+        ),
+        "projects": company.projects.visible_to(user),
+        "programmes": company.programmes.visible_to(user),
     }
 
 

@@ -286,6 +286,10 @@ def access_report(user, pk: int) -> Report:
         # A settlement and an unpublished annual report: managers only (403 for the rest).
         manage = report.kind == Report.Kind.SETTLEMENT or report.is_draft
         access_contract(user, report.contract_id, manage=manage)
+    # A company summary holds what its requester may see, a settlement the registrations:
+    # only the requester reads them (the list's scope); to anyone else they do not exist.
+    if not queries.reports_visible_to(user).filter(pk=report.pk).exists():
+        raise Http404
     return report
 
 
