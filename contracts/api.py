@@ -64,17 +64,39 @@ class ContractViewSet(
     ServiceErrors,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Contracts covering the caller's municipalities; managers of the parties change them
-    (PATCH), start a computation of the goals and read the honorarium settlement."""
+    """Contracts covering the caller's municipalities. Managers create them (POST: 403
+    without "manage_contracts" anywhere; parties and municipalities among those they may
+    attach, else 400), and managers of the parties change them (PATCH), start a computation
+    of the goals and read the honorarium settlement."""
 
-    serializer_class = shapes.ContractSerializer
     filterset_class = ContractFilter
     ordering = ("-starts_on", "-pk")
     http_method_names = ["get", "post", "patch", "head", "options"]
     manage_actions = {"partial_update", "compute", "settlement", "evaluation_export"}
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [HoldsManage()]
+        return super().get_permissions()
+
+    def get_serializer_class(self):
+        if self.action in {"create", "partial_update"}:
+            return shapes.ContractWriteSerializer
+        return shapes.ContractSerializer
+
+    def perform_create(self, serializer):
+        serializer.instance = services.do_create_contract(
+            self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.do_update_contract(
+            self.request.user, serializer.instance, **serializer.validated_data
+        )
 
     def get_queryset(self):
         return (
@@ -193,8 +215,14 @@ class GoalViewSet(
         return goal
 
     def perform_create(self, serializer):
-        services.check_can_manage(self.request.user, serializer.validated_data["contract"])
-        serializer.save()
+        fields = dict(serializer.validated_data)
+        contract = fields.pop("contract")
+        serializer.instance = services.do_add_goal(self.request.user, contract, **fields)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.do_update_goal(
+            self.request.user, serializer.instance, **serializer.validated_data
+        )
 
     @extend_schema(request=shapes.JudgeSerializer, responses=shapes.GoalSerializer)
     @action(detail=True, methods=["post"])

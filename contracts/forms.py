@@ -1,16 +1,46 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from contracts import services
 from contracts.indicators import CATALOGUE
-from contracts.models import BudgetLine, Contract, Goal
+from contracts.models import BudgetLine, Contract, Goal, PaymentRule
 from crm.forms import DateInput
+from crm.services import DomainError
 
 
 class ContractForm(forms.ModelForm):
+    """A contract's terms; the parties, oversight body and municipalities offered are those
+    of the municipalities the user manages, plus what the contract has already."""
+
     class Meta:
         model = Contract
-        fields = ["title", "status", "starts_on", "ends_on", "document", "budget", "hourly_rate"]
-        widgets = {"starts_on": DateInput(), "ends_on": DateInput()}
+        fields = [
+            "kind",
+            "title",
+            "status",
+            "parties",
+            "oversight",
+            "municipalities",
+            "starts_on",
+            "ends_on",
+            "document",
+            "budget",
+            "hourly_rate",
+        ]
+        widgets = {
+            "starts_on": DateInput(),
+            "ends_on": DateInput(),
+            "parties": forms.CheckboxSelectMultiple(),
+            "municipalities": forms.CheckboxSelectMultiple(),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        operators = services.attachable_operators(user, self.instance)
+        self.fields["parties"].queryset = operators
+        self.fields["oversight"].queryset = operators
+        municipalities = services.attachable_municipalities(user, self.instance)
+        self.fields["municipalities"].queryset = municipalities
 
 
 class GoalForm(forms.ModelForm):
@@ -45,6 +75,38 @@ class GoalForm(forms.ModelForm):
             "text": forms.Textarea(attrs={"rows": 3}),
             "comment": forms.Textarea(attrs={"rows": 2}),
         }
+        help_texts = {"params": _('Indikatorens parametre som JSON, fx {"tier": "local"}.')}
+
+    def clean(self):
+        data = super().clean()
+        if "params" in data:
+            data["params"] = data["params"] or {}  # an empty box: no parameters
+        if data.get("indicator") and "params" in data:
+            try:
+                services.check_goal_indicator(data["indicator"], data["params"])
+            except DomainError as error:
+                self.add_error("params", str(error))
+        return data
+
+
+class PaymentRuleForm(forms.ModelForm):
+    class Meta:
+        model = PaymentRule
+        fields = [
+            f.name for f in PaymentRule._meta.concrete_fields if f.name not in {"id", "contract"}
+        ]
+
+
+class BudgetLineForm(forms.ModelForm):
+    """A budget line for the whole contract (no municipality) or one of its municipalities."""
+
+    class Meta:
+        model = BudgetLine
+        fields = ["name", "municipality", "amount"]
+
+    def __init__(self, *args, contract, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["municipality"].queryset = contract.municipalities.all()
 
 
 class MilestoneForm(forms.Form):

@@ -7,24 +7,19 @@ evidence by id with a masked CPR number or a company name, never a full CPR numb
 """
 
 import datetime
-import inspect
 
-from django.core.exceptions import FieldError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from contracts import indicators
+from contracts import indicators, services
 from contracts.models import AttainmentRun, Contract, Evaluation, Goal, PaymentRule, Snapshot
 from crm.models import Founder, Operator
 from crm.permissions import MEMBER
 from crm.serializers import ScopedPrimaryKeyRelatedField
-
-# An indicator's parameters are tried on this period with no municipality: the queries are
-# built (so a wrong name fails) but never run.
-TRIAL_PERIOD = indicators.Period(datetime.date(2000, 1, 1), datetime.date(2000, 12, 31))
+from crm.services import DomainError
 
 
 def contracts_of(user):
@@ -62,7 +57,8 @@ class AttainmentStatusField(serializers.ChoiceField):
 )
 class ContractKindField(serializers.ChoiceField):
     def __init__(self, **kwargs):
-        super().__init__(choices=Contract.Kind.choices, read_only=True, **kwargs)
+        kwargs.setdefault("read_only", True)
+        super().__init__(choices=Contract.Kind.choices, **kwargs)
 
 
 @extend_schema_field(
@@ -144,6 +140,44 @@ class ContractSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class AttachableOperatorField(serializers.PrimaryKeyRelatedField):
+    """An operator the caller may attach (``services.attachable_operators``); another id
+    answers 400 "does not exist", like one that does not."""
+
+    def get_queryset(self):
+        return services.attachable_operators(self.context["request"].user, self.root.instance)
+
+
+class AttachableMunicipalityField(serializers.SlugRelatedField):
+    """A municipality code the caller may attach (``services.attachable_municipalities``)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="code", **kwargs)
+
+    def get_queryset(self):
+        return services.attachable_municipalities(self.context["request"].user, self.root.instance)
+
+
+class ContractWriteSerializer(ContractSerializer):
+    """What a manager sends to create (POST) or change (PATCH) a contract: the parties and the
+    oversight body by operator id, the municipalities by code, each among those the caller
+    may attach. The answer is the contract as read."""
+
+    kind = ContractKindField(read_only=False)
+    parties = serializers.ManyRelatedField(
+        child_relation=AttachableOperatorField(), help_text=_("Parternes operatør-id'er.")
+    )
+    oversight = AttachableOperatorField(
+        required=False, allow_null=True, help_text=_("Tilsynets operatør-id.")
+    )
+    municipalities = serializers.ManyRelatedField(
+        child_relation=AttachableMunicipalityField(), help_text=_("Kommunekoder.")
+    )
+
+    def to_representation(self, instance):
+        return ContractSerializer(instance, context=self.context).data
+
+
 class RunSerializer(serializers.ModelSerializer):
     """A computation of a contract's goal attainment (the error text stays in the admin)."""
 
@@ -161,29 +195,6 @@ class ComputeSerializer(serializers.Serializer):
 
 
 # --- Goals ---------------------------------------------------------------------------------
-
-
-def check_params(indicator: str, params) -> None:
-    """Refuse parameters the indicator does not take before they are stored: a wrong name
-    would otherwise only fail in the nightly computation. The indicator's signature names
-    its own parameters; those it passes on (``**params``) are checked by building its
-    queries for no municipality."""
-    if not isinstance(params, dict):
-        raise serializers.ValidationError(_("Parametrene skal være et JSON-objekt."))
-    signature = inspect.signature(indicators.CATALOGUE[indicator])
-    try:
-        signature.bind(TRIAL_PERIOD, [], **params)
-        indicators.compute(indicator, TRIAL_PERIOD, [], params)
-    except (TypeError, ValueError, KeyError, FieldError) as error:
-        message = _("Parametrene passer ikke til indikatoren “%(indicator)s” (%(error)s).") % {
-            "indicator": indicator,
-            "error": error,
-        }
-        kinds = [p.kind for p in signature.parameters.values()]
-        if inspect.Parameter.VAR_KEYWORD not in kinds:  # then the signature names them all
-            names = [n for n, p in signature.parameters.items() if p.kind == p.KEYWORD_ONLY]
-            message += " " + _("Den tager: %(names)s.") % {"names": ", ".join(names) or "-"}
-        raise serializers.ValidationError(message) from error
 
 
 class GoalSerializer(serializers.ModelSerializer):
@@ -232,9 +243,9 @@ class GoalSerializer(serializers.ModelSerializer):
         params = attrs.get("params", getattr(self.instance, "params", {}))
         if indicator:
             try:
-                check_params(indicator, params)
-            except serializers.ValidationError as error:
-                raise serializers.ValidationError({"params": error.detail}) from error
+                services.check_goal_indicator(indicator, params)
+            except DomainError as error:
+                raise serializers.ValidationError({"params": [str(error)]}) from error
         return attrs
 
 

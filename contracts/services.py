@@ -1,9 +1,11 @@
 """Goal attainment, milestones, honoraria and budgets (evaluations: contracts.evaluations)."""
 
 import datetime
+import inspect
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import FieldError, ValidationError
 from django.db import transaction
 from django.db.models import DateField, F, Func, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncDate
@@ -20,8 +22,7 @@ from contracts.models import (
     PaymentRule,
     Snapshot,
 )
-from crm.models import Company, Founder, GuidanceSession, Municipality, Operator
-from crm.permissions import has_municipality_perm
+from crm.models import Company, Founder, GuidanceSession, Membership, Municipality, Operator
 from crm.services import DomainError, NotAllowed
 from referrals.models import Referral
 
@@ -119,10 +120,238 @@ def latest_snapshots(contract: Contract):
     )
 
 
+def managed_operators(user):
+    """The active operators the user is a manager of."""
+    if not user.is_authenticated:
+        return Operator.objects.none()
+    return Operator.objects.filter(
+        active=True, memberships__user=user, memberships__role=Membership.Role.MANAGER
+    )
+
+
 def check_can_manage(user, contract: Contract) -> None:
-    municipalities = contract.municipalities.all()
-    if not any(has_municipality_perm(user, "manage_contracts", m) for m in municipalities):
+    """Managers of one of the contract's parties or of its oversight body change a contract;
+    everybody else who sees it (officials, other operators' managers in the same
+    municipalities) reads it only."""
+    managed = managed_operators(user)
+    if not (managed.filter(contracts=contract) | managed.filter(pk=contract.oversight_id)).exists():
         raise NotAllowed(_("Kun ledere hos kontraktens parter kan rette kontrakten."))
+
+
+# --- Editing contracts, goals, payment rules and budget lines --------------------------------
+
+MANAGE = "manage_contracts"
+CONTRACT_FIELDS = {"kind", "title", "status", "starts_on", "ends_on", "document", "budget"}
+CONTRACT_FIELDS |= {"hourly_rate", "source"}
+GOAL_FIELDS = {"number", "title", "text", "indicator", "params", "target_kind", "target"}
+GOAL_FIELDS |= {"per_municipality", "starts_on", "ends_on", "comment", "is_milestone"}
+GOAL_FIELDS |= {"external_value", "external_source"}
+# An indicator's parameters are tried on this period with no municipality: the queries are
+# built (so a wrong name fails) but never run.
+TRIAL_PERIOD = indicators.Period(datetime.date(2000, 1, 1), datetime.date(2000, 12, 31))
+
+
+def attachable_municipalities(user, contract: Contract | None = None):
+    """The municipalities a user may attach to a contract: those they manage contracts in,
+    and those the contract covers already."""
+    allowed = Q(pk__in=Municipality.objects.for_user(user, MANAGE).values("pk"))
+    if contract is not None and contract.pk:
+        allowed |= Q(pk__in=contract.municipalities.values("pk"))
+    return Municipality.objects.filter(allowed)
+
+
+def attachable_operators(user, contract: Contract | None = None):
+    """The operators a user may name as a party or the oversight body: the active operators
+    working in a municipality the user manages contracts in, and the contract's own."""
+    managed = Municipality.objects.for_user(user, MANAGE).values("pk")
+    working = Operator.objects.filter(active=True, municipalities__in=managed).values("pk")
+    allowed = Q(pk__in=working)
+    if contract is not None and contract.pk:
+        allowed |= Q(pk__in=contract.parties.values("pk")) | Q(pk=contract.oversight_id)
+    return Operator.objects.filter(allowed)
+
+
+def validated(instance):
+    """``full_clean`` with its messages as one DomainError (the model's own rules: the period
+    of a contract, choices, lengths)."""
+    try:
+        instance.full_clean()
+    except ValidationError as error:
+        raise DomainError(" ".join(error.messages)) from error
+    return instance
+
+
+def check_contract_terms(user, *, parties, oversight, municipalities, contract=None) -> None:
+    """Who and where a contract binds. A user attaches only municipalities they manage and
+    operators working in them (what the contract has already may stay), and must be a
+    manager of one of the parties or of the oversight body, so they can manage it after."""
+    if not municipalities or not parties:
+        raise DomainError(_("En kontrakt skal have mindst én part og mindst én kommune."))
+    allowed = set(attachable_municipalities(user, contract).values_list("pk", flat=True))
+    foreign = [m.name for m in municipalities if m.pk not in allowed]
+    if foreign:
+        raise DomainError(
+            _("Du kan kun knytte kommuner, hvor du er leder, til en kontrakt: %(names)s.")
+            % {"names": ", ".join(foreign)}
+        )
+    operators = [*parties, *([oversight] if oversight else [])]
+    allowed = set(attachable_operators(user, contract).values_list("pk", flat=True))
+    foreign = [o.name for o in operators if o.pk not in allowed]
+    if foreign:
+        raise DomainError(
+            _("Kun operatører i kommuner, hvor du er leder, kan være parter: %(names)s.")
+            % {"names": ", ".join(foreign)}
+        )
+    if not managed_operators(user).filter(pk__in=[o.pk for o in operators]).exists():
+        raise NotAllowed(_("Du skal være leder hos en af kontraktens parter eller tilsynet."))
+
+
+def set_fields(instance, allowed: set[str], fields: dict) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"unknown fields: {', '.join(sorted(unknown))}")
+    for name, value in fields.items():
+        setattr(instance, name, value)
+
+
+@transaction.atomic
+def do_create_contract(user, *, parties, municipalities, oversight=None, **fields) -> Contract:
+    """Create a contract with its parties, oversight body and municipalities. Side effects:
+    none beyond the rows (goals are added with ``do_add_goal``)."""
+    check_contract_terms(user, parties=parties, oversight=oversight, municipalities=municipalities)
+    contract = Contract(oversight=oversight)
+    set_fields(contract, CONTRACT_FIELDS, fields)
+    validated(contract).save()
+    contract.parties.set(parties)
+    contract.municipalities.set(municipalities)
+    return contract
+
+
+@transaction.atomic
+def do_update_contract(user, contract: Contract, **fields) -> Contract:
+    """Change a contract; ``parties``, ``oversight`` and ``municipalities`` are checked like
+    on creation (``check_contract_terms``), and left as they are when not given."""
+    check_can_manage(user, contract)
+    parties = fields.pop("parties", None)
+    municipalities = fields.pop("municipalities", None)
+    oversight = fields.pop("oversight", contract.oversight)
+    check_contract_terms(
+        user,
+        parties=list(contract.parties.all()) if parties is None else parties,
+        oversight=oversight,
+        municipalities=(
+            list(contract.municipalities.all()) if municipalities is None else municipalities
+        ),
+        contract=contract,
+    )
+    contract.oversight = oversight
+    set_fields(contract, CONTRACT_FIELDS, fields)
+    validated(contract).save()
+    if parties is not None:
+        contract.parties.set(parties)
+    if municipalities is not None:
+        contract.municipalities.set(municipalities)
+    return contract
+
+
+def check_goal_indicator(indicator: str, params) -> None:
+    """Refuse an indicator outside the catalogue, or parameters it does not take, before they
+    are stored: a wrong name would otherwise only fail in the nightly computation. The
+    indicator's signature names its own parameters; those it passes on (``**params``) are
+    checked by building its queries for no municipality."""
+    if indicator not in indicators.CATALOGUE:
+        raise DomainError(_("Ukendt indikator “%(indicator)s”.") % {"indicator": indicator})
+    if not isinstance(params, dict):
+        raise DomainError(_("Parametrene skal være et JSON-objekt."))
+    signature = inspect.signature(indicators.CATALOGUE[indicator])
+    try:
+        signature.bind(TRIAL_PERIOD, [], **params)
+        indicators.compute(indicator, TRIAL_PERIOD, [], params)
+    except (TypeError, ValueError, KeyError, FieldError, ArithmeticError) as error:
+        message = _("Parametrene passer ikke til indikatoren “%(indicator)s” (%(error)s).") % {
+            "indicator": indicator,
+            "error": error,
+        }
+        kinds = [p.kind for p in signature.parameters.values()]
+        if inspect.Parameter.VAR_KEYWORD not in kinds:  # then the signature names them all
+            names = [n for n, p in signature.parameters.items() if p.kind == p.KEYWORD_ONLY]
+            message += " " + _("Den tager: %(names)s.") % {"names": ", ".join(names) or "-"}
+        raise DomainError(message) from error
+
+
+def save_goal(goal: Goal, fields: dict) -> Goal:
+    set_fields(goal, GOAL_FIELDS, fields)
+    if goal.indicator:
+        check_goal_indicator(goal.indicator, goal.params)
+    validated(goal).save()
+    return goal
+
+
+@transaction.atomic
+def do_add_goal(user, contract: Contract, **fields) -> Goal:
+    """Add a goal to a contract; its indicator and parameters are checked against the
+    catalogue (``check_goal_indicator``)."""
+    check_can_manage(user, contract)
+    return save_goal(Goal(contract=contract), fields)
+
+
+@transaction.atomic
+def do_update_goal(user, goal: Goal, **fields) -> Goal:
+    """Change a goal (it stays in its contract); checked like ``do_add_goal``."""
+    check_can_manage(user, goal.contract)
+    fields.pop("contract", None)
+    return save_goal(goal, fields)
+
+
+def save_payment_rule(rule: PaymentRule, fields: dict) -> PaymentRule:
+    set_fields(rule, {field.name for field in PaymentRule._meta.concrete_fields} - {"id"}, fields)
+    if rule.amount is not None and rule.amount <= 0:
+        raise DomainError(_("Beløbet skal være positivt."))
+    clash = PaymentRule.objects.filter(contract=rule.contract, kind=rule.kind).exclude(pk=rule.pk)
+    if clash.exists():
+        raise DomainError(_("Kontrakten har allerede en regel af denne art: ret den i stedet."))
+    validated(rule).save()
+    return rule
+
+
+@transaction.atomic
+def do_add_payment_rule(user, contract: Contract, **fields) -> PaymentRule:
+    """Add an honorarium rule (seed 001 §8), one of each kind per contract."""
+    check_can_manage(user, contract)
+    return save_payment_rule(PaymentRule(contract=contract), fields)
+
+
+@transaction.atomic
+def do_update_payment_rule(user, rule: PaymentRule, **fields) -> PaymentRule:
+    check_can_manage(user, rule.contract)
+    fields.pop("contract", None)
+    return save_payment_rule(rule, fields)
+
+
+def save_budget_line(line: BudgetLine, fields: dict) -> BudgetLine:
+    set_fields(line, {"municipality", "name", "amount"}, fields)
+    if line.amount is not None and line.amount < 0:
+        raise DomainError(_("Beløbet kan ikke være negativt."))
+    covered = line.contract.municipalities.filter(pk=line.municipality_id).exists()
+    if line.municipality_id and not covered:
+        raise DomainError(_("En budgetlinje kan kun høre til en af kontraktens kommuner."))
+    validated(line).save()
+    return line
+
+
+@transaction.atomic
+def do_add_budget_line(user, contract: Contract, **fields) -> BudgetLine:
+    """Add a budget line, for the whole contract or one of its municipalities (seed 000).
+    Money moves between existing lines with ``transfer_budget``, which keeps the reason."""
+    check_can_manage(user, contract)
+    return save_budget_line(BudgetLine(contract=contract), fields)
+
+
+@transaction.atomic
+def do_update_budget_line(user, line: BudgetLine, **fields) -> BudgetLine:
+    check_can_manage(user, line.contract)
+    fields.pop("contract", None)
+    return save_budget_line(line, fields)
 
 
 @transaction.atomic

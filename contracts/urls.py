@@ -4,6 +4,7 @@ from contracts import views
 
 urlpatterns = [
     path("kontrakter/", views.contract_list, name="contract-list"),
+    path("kontrakter/ny/", views.contract_create, name="contract-create"),
     path("kontrakter/<int:pk>/", views.contract_detail, name="contract-detail"),
     path("kontrakter/<int:pk>/rediger/", views.contract_edit, name="contract-edit"),
     path("kontrakter/<int:pk>/maal/", views.goal_edit, name="goal-create"),
@@ -23,4 +24,16 @@ urlpatterns = [
     ),
     path("kontrakter/<int:pk>/honorar/", views.settlement, name="contract-settlement"),
     path("kontrakter/<int:pk>/budget/", views.budget, name="contract-budget"),
+    path("kontrakter/<int:pk>/budget/ny/", views.budget_line_edit, name="budget-line-create"),
+    path(
+        "kontrakter/<int:pk>/budget/<int:line_pk>/",
+        views.budget_line_edit,
+        name="budget-line-edit",
+    ),
+    path("kontrakter/<int:pk>/honorar/ny/", views.payment_rule_edit, name="payment-rule-create"),
+    path(
+        "kontrakter/<int:pk>/honorar/<int:rule_pk>/",
+        views.payment_rule_edit,
+        name="payment-rule-edit",
+    ),
 ]

@@ -1,6 +1,8 @@
 """Contract pages: goal attainment for officials (aggregates only) and managers; editing,
 milestones, evaluation import, honoraria and budget for managers of the parties."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,8 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contracts import evaluations, forms, services
-from contracts.models import AttainmentRun, Contract, Goal
+from contracts.models import AttainmentRun, BudgetLine, Contract, Goal, PaymentRule
 from contracts.tasks import compute_contract_attainment
+from crm.models import Municipality
 from crm.permissions import MEMBER
 from crm.services import DomainError, NotAllowed
 
@@ -42,7 +45,8 @@ def can_manage(user, contract) -> bool:
 @login_required
 def contract_list(request):
     contracts = Contract.objects.visible_to(request.user, MEMBER).prefetch_related("parties")
-    return render(request, "contracts/list.html", {"contracts": contracts})
+    context = {"contracts": contracts, "can_create": can_create_contracts(request.user)}
+    return render(request, "contracts/list.html", context)
 
 
 def goal_table(contract: Contract):
@@ -73,35 +77,107 @@ def contract_detail(request, pk: int):
     return render(request, "contracts/detail.html", context)
 
 
+def saved(request, form, save, message: str):
+    """Validate ``form`` and call the service ``save(**cleaned_data)``; its refusal is shown
+    on the form. The saved object, or None (then render the form: 400 after a POST)."""
+    if not form.is_valid():
+        return None
+    try:
+        obj = save(**form.cleaned_data)
+    except NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    except DomainError as error:
+        form.add_error(None, str(error))
+        return None
+    messages.success(request, message)
+    return obj
+
+
+def form_page(request, form, title: str, *, multipart: bool = False):
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "title": title, "multipart": multipart}
+    return render(request, "crm/record_form.html", context, status=status)
+
+
+def can_create_contracts(user) -> bool:
+    return services.managed_operators(user).exists()
+
+
+@login_required
+def contract_create(request):
+    """A manager of an operator creates a contract that operator (or another it works with)
+    is a party to; 404 without municipalities, 403 without a manager role."""
+    if not Municipality.objects.for_user(request.user, MEMBER).exists():
+        raise Http404
+    if not can_create_contracts(request.user):
+        raise PermissionDenied(_("Kun ledere kan oprette kontrakter."))
+    form = forms.ContractForm(request.POST or None, request.FILES or None, user=request.user)
+    create = partial(services.do_create_contract, request.user)
+    contract = saved(request, form, create, _("Kontrakten er oprettet."))
+    if contract:
+        return redirect("contract-detail", contract.pk)
+    return form_page(request, form, _("Ny kontrakt"), multipart=True)
+
+
 @login_required
 def contract_edit(request, pk: int):
     contract = access_contract(request.user, pk, manage=True)
-    form = forms.ContractForm(request.POST or None, request.FILES or None, instance=contract)
-    if form.is_valid():
-        form.save()
-        messages.success(request, _("Kontrakten er gemt."))
-        return redirect("contract-detail", pk)
-    return render(
-        request,
-        "crm/record_form.html",
-        {"form": form, "title": _("Ret %(title)s") % {"title": contract.title}, "multipart": True},
+    form = forms.ContractForm(
+        request.POST or None, request.FILES or None, instance=contract, user=request.user
     )
+    update = partial(services.do_update_contract, request.user, contract)
+    if saved(request, form, update, _("Kontrakten er gemt.")):
+        return redirect("contract-detail", pk)
+    title = _("Ret %(title)s") % {"title": contract.title}
+    return form_page(request, form, title, multipart=True)
 
 
 @login_required
 def goal_edit(request, pk: int, goal_pk: int | None = None):
     contract = access_contract(request.user, pk, manage=True)
-    goal = (
-        get_object_or_404(Goal, pk=goal_pk, contract=contract)
-        if goal_pk
-        else Goal(contract=contract)
-    )
-    form = forms.GoalForm(request.POST or None, instance=goal)
-    if form.is_valid():
-        form.save()
-        messages.success(request, _("Målet er gemt."))
+    goal = get_object_or_404(Goal, pk=goal_pk, contract=contract) if goal_pk else None
+    form = forms.GoalForm(request.POST or None, instance=goal or Goal(contract=contract))
+    if goal:
+        save = partial(services.do_update_goal, request.user, goal)
+    else:
+        save = partial(services.do_add_goal, request.user, contract)
+    if saved(request, form, save, _("Målet er gemt.")):
         return redirect("contract-detail", pk)
-    return render(request, "crm/record_form.html", {"form": form, "title": _("Mål")})
+    return form_page(request, form, _("Mål"))
+
+
+@login_required
+def payment_rule_edit(request, pk: int, rule_pk: int | None = None):
+    """Add or change an honorarium rule (seed 001 §8)."""
+    contract = access_contract(request.user, pk, manage=True)
+    rule = get_object_or_404(PaymentRule, pk=rule_pk, contract=contract) if rule_pk else None
+    form = forms.PaymentRuleForm(
+        request.POST or None, instance=rule or PaymentRule(contract=contract)
+    )
+    if rule:
+        save = partial(services.do_update_payment_rule, request.user, rule)
+    else:
+        save = partial(services.do_add_payment_rule, request.user, contract)
+    if saved(request, form, save, _("Honorarreglen er gemt.")):
+        return redirect("contract-settlement", pk)
+    return form_page(request, form, _("Honorarregel"))
+
+
+@login_required
+def budget_line_edit(request, pk: int, line_pk: int | None = None):
+    """Add or change a budget line; money moves between lines on the budget page."""
+    contract = access_contract(request.user, pk, manage=True)
+    line = get_object_or_404(BudgetLine, pk=line_pk, contract=contract) if line_pk else None
+    form = forms.BudgetLineForm(
+        request.POST or None, instance=line or BudgetLine(contract=contract), contract=contract
+    )
+    if line:
+        save = partial(services.do_update_budget_line, request.user, line)
+    else:
+        save = partial(services.do_add_budget_line, request.user, contract)
+    if saved(request, form, save, _("Budgetlinjen er gemt.")):
+        return redirect("contract-budget", pk)
+    return form_page(request, form, _("Budgetlinje"))
 
 
 @login_required

@@ -140,10 +140,14 @@ def test_a_contract_cannot_end_before_it_starts(world, contract):
     assert "ends_on" in response.json()
 
 
-def test_contracts_are_neither_created_nor_deleted_through_the_api(world, contract):
+def test_contracts_are_not_deleted_and_an_incomplete_one_is_not_created(world, contract):
+    """Creating: tests/contracts/test_editing.py."""
     client = world.client_for(world.manager)
 
-    assert send(client, "post", reverse("api-contract-list"), {"title": "x"}).status_code == 405
+    response = send(client, "post", reverse("api-contract-list"), {"title": "x"})
+
+    assert response.status_code == 400
+    assert {"kind", "parties", "municipalities", "starts_on"} <= set(response.json())
     assert client.delete(reverse("api-contract-detail", args=[contract.pk])).status_code == 405
 
 

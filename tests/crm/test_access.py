@@ -71,6 +71,12 @@ CONTRACT_PAGES = [
     "evaluation-export",
     "contract-settlement",
     "contract-budget",
+    # Editing contracts: tests/contracts/test_editing.py.
+    "contract-create",
+    "payment-rule-create",
+    "payment-rule-edit",
+    "budget-line-create",
+    "budget-line-edit",
 ]
 # Dashboards, reports and exports: tests/reporting/test_four_users.py and
 # tests/reporting/test_reporting.py. The viewer walks every name of all of them, and meets
