@@ -13,7 +13,7 @@ import datetime
 import statistics
 import time
 from collections import defaultdict
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from decimal import Decimal
 
 from django.conf import settings
@@ -176,30 +176,6 @@ def hand_pass(contracts) -> dict:
     return out
 
 
-# --- Prototype (measured here; no migration adds the index yet) -----------------------------
-
-
-COVERING_INDEX = (
-    "CREATE INDEX bench_session_operator_date ON crm_guidancesession "
-    "(operator_id, date) INCLUDE (municipality_id, company_id)"
-)
-
-
-@contextmanager
-def covering_index():
-    """Sessions by operator and date with the columns the hub goals read: their scans (this
-    year's and, for goal 1, last year's hub sessions) become index-only."""
-    with connection.cursor() as cursor:
-        cursor.execute("DROP INDEX IF EXISTS bench_session_operator_date")
-        cursor.execute(COVERING_INDEX)
-        cursor.execute("VACUUM (ANALYZE) crm_guidancesession")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("DROP INDEX IF EXISTS bench_session_operator_date")
-
-
 # --- Measuring -------------------------------------------------------------------------------
 
 
@@ -288,7 +264,7 @@ def explain(contracts, number: str) -> str:
 
 
 def run(runs: int = 3, explain_goals=()) -> list[tuple]:
-    """Print the comparison and the prototypes; returns rows for the summary table."""
+    """Print the comparison; returns rows for the summary table."""
     contracts = with_ids(national.contracts())
     goals = sum(len(computed_goals(c)) for c, _ in contracts)
     municipalities = sum(len(ids) for _, ids in contracts)
@@ -313,7 +289,6 @@ def run(runs: int = 3, explain_goals=()) -> list[tuple]:
         ("attainment: ratio", f"{ratio:.2f}x", verdict(ratio)),
         ("attainment: numbers agree", f"{compared - len(differ)}/{compared}", "all"),
     ]
-    rows += prototypes(contracts, runs)
     for number in explain_goals:
         print()
         print(explain(contracts, number))
@@ -334,20 +309,3 @@ def print_per_goal(timings: dict) -> None:
             f"  {number:<5} {indicator:<24} {count:>7} {orm:>11.3f} {hand:>8.3f} "
             f"{orm / hand if hand else 0:>6.1f}"
         )
-
-
-def prototypes(contracts, runs: int) -> list[tuple]:
-    """Both passes again with a covering index on the sessions (created for the measurement,
-    dropped after)."""
-    print("\n  Prototype: index (operator, date) INCLUDE (municipality, company) on sessions")
-    with covering_index():
-        indexed = medians(contracts, runs, {"compute": (nullcontext, compute_all),
-                                            "hand": (nullcontext, hand_pass)})  # fmt: skip
-        compared, differ = differences(contracts)
-    ratio = indexed["compute"] / indexed["hand"]
-    print(f"  compute_attainment {indexed['compute']:.2f} s, hand-written {indexed['hand']:.2f} s, "
-          f"ratio {ratio:.2f}x; numbers agree {compared - len(differ)}/{compared}")  # fmt: skip
-    return [
-        ("attainment prototype: + covering session index", f"{indexed['compute']:.2f} s",
-         f"hand {indexed['hand']:.2f} s, ratio {ratio:.2f}x"),
-    ]  # fmt: skip
