@@ -8,7 +8,7 @@ without the right. Writes call the ``do_*`` services, whose refusals answer 400.
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -34,7 +34,7 @@ from crm.models import (
     ProgrammeEnrolment,
 )
 from crm.permissions import MEMBER, access_scoped
-from crm.queries import sessions_visible_to
+from crm.queries import details_shared, sessions_visible_to
 from crm.services import (
     DomainError,
     DuplicateRecord,
@@ -239,6 +239,14 @@ class FounderViewSet(mixins.UpdateModelMixin, RecordViewSet):
         if self.action == "create":
             return shapes.FounderCreateSerializer
         return shapes.FounderSerializer
+
+    def with_related(self, rows):
+        shared = details_shared(self.request.user, "founder")
+        return (
+            super()
+            .with_related(rows)
+            .annotate(details_shared=ExpressionWrapper(shared, output_field=BooleanField()))
+        )
 
     def perform_create(self, serializer):
         serializer.instance = do_create_founder(self.request.user, **serializer.validated_data)

@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet, Value
 
 from crm import cpr
 from crm.models import Company, Founder, GuidanceSession, Municipality, SearchWord
-from crm.models.records import folded
+from crm.models.records import active_consent_for, folded, operator_ids_of, works_with
 from crm.models.search import MIN_WORD
 
 SEARCH_LIMIT = 20
@@ -97,6 +97,21 @@ def search_founders(user, text: str) -> list:
     if len(text) < 2 or digits.isdigit():
         return []
     return by_name(visible, text)
+
+
+def details_shared(user, subject_field: str) -> Q:
+    """For company or founder rows: whether the user sees their details beyond the registry
+    facts (a founder's address, phone, e-mail and education): the rule of ``SharedQuerySet``."""
+    ids = operator_ids_of(user)
+    return works_with(ids, subject_field, own=True) | active_consent_for(
+        ids, subject_field, own=True
+    )
+
+
+def details_shared_with(user, subject) -> bool:
+    field = "company" if isinstance(subject, Company) else "founder"
+    rows = type(subject).objects.filter(pk=subject.pk)
+    return rows.filter(details_shared(user, field)).exists()
 
 
 def sessions_visible_to(user) -> QuerySet:

@@ -189,6 +189,16 @@ class FounderSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["company", "company_started_on", "created_at"]
 
+    PRIVATE = ["address", "postcode", "city", "phone", "email", "education"]
+
+    def to_representation(self, founder):
+        """Without consent, other operators get the registry facts only (``details_shared``,
+        annotated by the view; a founder just written is its writer's to see)."""
+        data = super().to_representation(founder)
+        if not getattr(founder, "details_shared", True):
+            data.update(dict.fromkeys(self.PRIVATE))
+        return data
+
 
 class FounderCreateSerializer(FounderSerializer):
     cpr_number = serializers.CharField(

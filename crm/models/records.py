@@ -153,17 +153,18 @@ def operator_ids_of(user) -> list[int]:
     )
 
 
-def works_with(operator_ids, subject_field: str) -> Q:
+def works_with(operator_ids, subject_field: str, *, own: bool = False) -> Q:
     """One of ``operator_ids`` works with the row's subject: it logged guidance of it, or it
     is a local business service of the subject's municipality (the first contact of every
-    company and founder there, that keeps their registration: seed 001 §5)."""
-    logged = GuidanceSession.objects.filter(
-        **{subject_field: OuterRef(subject_field)}, operator__in=operator_ids
-    )
+    company and founder there, that keeps their registration: seed 001 §5). ``own``: the rows
+    are the companies or founders themselves, not rows logged on them."""
+    subject = OuterRef("pk" if own else subject_field)
+    logged = GuidanceSession.objects.filter(**{subject_field: subject}, operator__in=operator_ids)
     local = Municipality.objects.filter(
         operators__in=operator_ids, operators__kind=Operator.Kind.LOCAL
     ).values("pk")
-    return Exists(logged) | Q(**{f"{subject_field}__municipality__in": local})
+    municipality = "municipality__in" if own else f"{subject_field}__municipality__in"
+    return Exists(logged) | Q(**{municipality: local})
 
 
 class SharedQuerySet(ScopedQuerySet):
@@ -364,10 +365,11 @@ class Consent(models.Model):
         return (self.company or self.founder).municipality
 
 
-def active_consent_for(operator_ids, subject_field: str) -> Exists:
-    """An unwithdrawn consent of the row's subject that covers one of ``operator_ids``."""
+def active_consent_for(operator_ids, subject_field: str, *, own: bool = False) -> Exists:
+    """An unwithdrawn consent of the row's subject that covers one of ``operator_ids``
+    (``own``: the rows are the subjects themselves)."""
     consents = Consent.objects.filter(
-        **{subject_field: OuterRef(subject_field)}, withdrawn_on__isnull=True
+        **{subject_field: OuterRef("pk" if own else subject_field)}, withdrawn_on__isnull=True
     ).filter(Q(scope=Consent.Scope.ALL) | Q(operators__in=operator_ids))
     return Exists(consents)
 

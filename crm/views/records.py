@@ -252,6 +252,7 @@ def founder_edit(request, pk: int):
 def founder_detail(request, pk: int):
     founder = access_subject(request.user, "founder", pk, "view_records")
     context = subject_context(request, founder, "founder")
+    context["details_shared"] = queries.details_shared_with(request.user, founder)
     context["link_form"] = forms.LinkCompanyForm(user=request.user)
     context["can_reveal"] = has_municipality_perm(request.user, "reveal_cpr", founder.municipality)
     return render(request, "crm/subject_detail.html", context)

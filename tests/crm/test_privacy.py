@@ -261,3 +261,30 @@ def test_the_api_refuses_a_segment_from_a_local_consultant(world, company):
     )
     assert response.status_code == 403
     assert not Company.objects.filter(cvr=CVRS[2]).exists()
+
+
+FOUNDER_DETAILS = {"address": "Søndergade 4", "phone": "+45 31 41 59 26", "email": "ane@eks.dk"}
+
+
+def test_a_founders_contact_details_need_consent_on_the_page_and_in_the_api(world, founder):
+    services.do_update_founder(world.consultant, founder, **FOUNDER_DETAILS)
+    api = world.client_for(world.triage)
+    url = reverse("api-founder-detail", args=[founder.pk])
+
+    def shown_to_hub():
+        text, data = page(world, world.triage, founder), api.get(url).json()
+        on_page = [value for value in FOUNDER_DETAILS.values() if value in text]
+        in_api = [data[field] for field in FOUNDER_DETAILS if data[field]]
+        listed = api.get(reverse("api-founder-list")).json()["results"][0]
+        return on_page, in_api, listed["phone"]
+
+    assert shown_to_hub() == ([], [], None)
+    assert founder.name in page(world, world.triage, founder)  # the registry facts stay
+    assert all(
+        value in page(world, world.consultant, founder) for value in FOUNDER_DETAILS.values()
+    )
+
+    services.do_record_consent(world.consultant, founder, given_on=TODAY, scope="all")
+
+    on_page, in_api, listed_phone = shown_to_hub()
+    assert len(on_page) == len(in_api) == 3 and listed_phone == FOUNDER_DETAILS["phone"]
