@@ -119,7 +119,13 @@ class Company(models.Model):
         verbose_name = _("virksomhed")
         verbose_name_plural = _("virksomheder")
         indexes = [
-            GinIndex(OpClass(F("search_name"), name="gin_trgm_ops"), name="company_name_trgm"),
+            # The municipality first (btree_gin): a search in a few municipalities reads only
+            # their matches, not every match in the country (bench/: a hub's "kro", 27 -> 19 ms).
+            GinIndex(
+                F("municipality"),
+                OpClass(F("search_name"), name="gin_trgm_ops"),
+                name="company_name_trgm",
+            ),
             models.Index(fields=["municipality", "name"]),
         ]
         triggers = [collect_words_trigger()]
