@@ -30,6 +30,7 @@ from crm.api import ServiceErrors
 from crm.filters import id_filter, municipality_filter
 from crm.models import Municipality
 from crm.permissions import MEMBER
+from crm.spreadsheets import CONTENT_TYPES
 
 MANAGE = "manage_contracts"
 
@@ -155,7 +156,7 @@ class ContractViewSet(
         parameters=[shapes.EvaluationExportQuerySerializer],
         responses={
             (200, "text/csv"): OpenApiTypes.BINARY,
-            (200, evaluations.XLSX): OpenApiTypes.BINARY,
+            (200, CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
         },
     )
     @action(detail=True, url_path="evaluation-export", url_name="evaluation-export")

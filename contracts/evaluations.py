@@ -21,6 +21,7 @@ from contracts.tasks import compute_contract_attainment
 from crm import cpr
 from crm.models import Company, Consent, Founder, GuidanceSession, Municipality, Operator, Theme
 from crm.services import DomainError, operators_of
+from crm.spreadsheets import CONTENT_TYPES, table_file
 from referrals.models import Referral
 from referrals.services import record_uptake
 
@@ -483,34 +484,9 @@ def export_row(session: GuidanceSession) -> list:
     return [values.get(column, "") for column in COLUMNS]
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 def export_file(user, contract: Contract, *, start, end, format: str) -> tuple[bytes, str, str]:
     """(content, content type, file name) of ``companies_to_evaluate`` as CSV or XLSX."""
     header, rows = export_table(companies_to_evaluate(user, contract, start, end))
     name = f"evaluering-{contract.pk}-{start:%Y%m%d}-{end:%Y%m%d}.{format}"
-    if format == "xlsx":
-        return table_xlsx(header, rows), XLSX, name
-    return table_csv(header, rows), "text/csv; charset=utf-8", name
-
-
-def table_csv(header: list[str], rows: list[list]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel reads it as UTF-8
-
-
-def table_xlsx(header: list[str], rows: list[list]) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("brugerevaluering")
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    content = table_file(header, rows, fmt=format, title="brugerevaluering")
+    return content, CONTENT_TYPES[format], name

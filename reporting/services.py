@@ -1,8 +1,6 @@
 """Reports and exports: a PDF is asked for on a page, rendered in Celery and stored."""
 
-import csv
 import datetime
-import io
 import time
 
 from django.core.files.base import ContentFile
@@ -239,27 +237,6 @@ def render(report: Report) -> Report:
 
 
 # --- Exports -------------------------------------------------------------------------------
-
-
-def table_csv(header: list[str], rows: list[list]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel reads it as UTF-8
-
-
-def table_xlsx(header: list[str], rows: list[list], title: str) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def goal_table(contract) -> tuple[list[str], list[list]]:

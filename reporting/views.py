@@ -19,6 +19,7 @@ from contracts.views import access_contract, can_manage
 from crm import queries as crm_queries
 from crm.models import Municipality, Theme
 from crm.services import DomainError, NotAllowed
+from crm.spreadsheets import CONTENT_TYPES, table_file
 from crm.views.records import access_subject, require_any
 from referrals.models import Referral
 from referrals.queries import referrals_visible_to
@@ -360,20 +361,11 @@ def report_list(request):
 
 # --- Exports -------------------------------------------------------------------------------
 
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
 
 def export_response(header, rows, *, name: str, fmt: str) -> HttpResponse:
     if fmt not in CONTENT_TYPES:
         raise Http404
-    data = (
-        services.table_csv(header, rows)
-        if fmt == "csv"
-        else services.table_xlsx(header, rows, name)
-    )
+    data = table_file(header, rows, fmt=fmt, title=name)
     response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
