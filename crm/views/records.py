@@ -306,23 +306,30 @@ def session_create(request, kind: str, pk: int):
     return render(request, "crm/subject_detail.html", context, status=400 if request.POST else 200)
 
 
-def subject_form_view(request, kind, pk, form_class, service, title, **form_kwargs):
-    """The shared shape of the small forms on a subject: consent, contact, project, programme."""
-    subject = access_subject(request.user, kind, pk, "change_records")
-    form = form_class(request.POST or None, **form_kwargs)
+def record_form_view(request, form, subject, save, *, title: str, done: str):
+    """The shared shape of the small forms about a subject: ``save`` the valid data (a service
+    call) and go back to the subject, or show the form with the service's refusal."""
     if form.is_valid():
         try:
-            service(request.user, subject, **form.cleaned_data)
+            save(form.cleaned_data)
         except DomainError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("Gemt."))
+            messages.success(request, done)
             return redirect(subject_url(subject))
     return render(
         request,
         "crm/record_form.html",
         {"form": form, "title": title % {"name": subject.name}, "subject": subject},
     )
+
+
+def subject_form_view(request, kind, pk, form_class, service, title, **form_kwargs):
+    """A new record about a subject: consent, contact, project, programme."""
+    subject = access_subject(request.user, kind, pk, "change_records")
+    form = form_class(request.POST or None, **form_kwargs)
+    save = lambda data: service(request.user, subject, **data)  # noqa: E731
+    return record_form_view(request, form, subject, save, title=title, done=_("Gemt."))
 
 
 @login_required
@@ -357,22 +364,12 @@ def project_create(request, pk: int):
 
 
 def record_edit_view(request, record, subject, form_class, service, title, **form_kwargs):
-    """The shared shape of the edit pages of what is logged on a subject: session, contact,
-    project. The form works on a copy, so a refused change leaves ``record`` as it was."""
+    """A correction of what is logged on a subject: session, contact, project. The form works
+    on a copy, so a refused change leaves ``record`` as it was."""
     form = form_class(request.POST or None, instance=copy(record), **form_kwargs)
-    if form.is_valid():
-        try:
-            service(request.user, record, **form.cleaned_data)
-        except DomainError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, _("Ændringerne er gemt."))
-            return redirect(subject_url(subject))
-    return render(
-        request,
-        "crm/record_form.html",
-        {"form": form, "title": title % {"name": subject.name}, "subject": subject},
-    )
+    save = lambda data: service(request.user, record, **data)  # noqa: E731
+    done = _("Ændringerne er gemt.")
+    return record_form_view(request, form, subject, save, title=title, done=done)
 
 
 @login_required
