@@ -25,12 +25,12 @@ from contracts import evaluations, services
 from contracts import serializers as shapes
 from contracts.models import Contract, Evaluation, Goal, Snapshot
 from contracts.tasks import compute_contract_attainment
-from contracts.views import access_contract, file_response
+from contracts.views import access_contract
 from crm.api import ServiceErrors
 from crm.filters import id_filter, municipality_filter
 from crm.models import Municipality
 from crm.permissions import MEMBER
-from crm.spreadsheets import CONTENT_TYPES
+from crm.spreadsheets import CONTENT_TYPES, file_response
 
 MANAGE = "manage_contracts"
 

@@ -108,16 +108,16 @@ def compute_attainment(contract: Contract, as_of: datetime.date) -> AttainmentRu
     return run
 
 
-def latest_snapshots(contract: Contract):
-    """The newest snapshot date's rows of each goal, totals and municipalities."""
-    latest = (
-        Snapshot.objects.filter(goal__contract=contract).order_by("-as_of").values("as_of").first()
-    )
+def latest_snapshots(contract: Contract, end: datetime.date | None = None):
+    """The rows of each goal, totals and municipalities, of the newest snapshot date on or
+    before ``end`` (any date without it)."""
+    rows = Snapshot.objects.filter(goal__contract=contract)
+    if end:
+        rows = rows.filter(as_of__lte=end)
+    latest = rows.order_by("-as_of").values_list("as_of", flat=True).first()
     if latest is None:
         return Snapshot.objects.none()
-    return Snapshot.objects.filter(goal__contract=contract, as_of=latest["as_of"]).select_related(
-        "goal", "municipality"
-    )
+    return rows.filter(as_of=latest).select_related("goal", "municipality")
 
 
 def managed_operators(user):
@@ -129,12 +129,18 @@ def managed_operators(user):
     )
 
 
+def managed_contracts(user):
+    """The contracts the user manages: those with one of ``managed_operators`` as a party or
+    as the oversight body."""
+    managed = managed_operators(user)
+    return Contract.objects.filter(Q(parties__in=managed) | Q(oversight__in=managed)).distinct()
+
+
 def check_can_manage(user, contract: Contract) -> None:
     """Managers of one of the contract's parties or of its oversight body change a contract;
     everybody else who sees it (officials, other operators' managers in the same
     municipalities) reads it only."""
-    managed = managed_operators(user)
-    if not (managed.filter(contracts=contract) | managed.filter(pk=contract.oversight_id)).exists():
+    if not managed_contracts(user).filter(pk=contract.pk).exists():
         raise NotAllowed(_("Kun ledere hos kontraktens parter kan rette kontrakten."))
 
 

@@ -6,7 +6,7 @@ from functools import partial
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from contracts.tasks import compute_contract_attainment
 from crm.models import Municipality
 from crm.permissions import MEMBER
 from crm.services import DomainError, NotAllowed
+from crm.spreadsheets import file_response
 
 
 def access_contract(user, pk: int, *, manage: bool = False) -> Contract:
@@ -263,12 +264,6 @@ def evaluation_export(request, pk: int):
         status = 400 if form.is_bound else 200
         return render(request, "contracts/evaluation_export.html", context, status=status)
     return file_response(*evaluations.export_file(request.user, contract, **form.cleaned_data))
-
-
-def file_response(data: bytes, content_type: str, name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
 
 
 @login_required

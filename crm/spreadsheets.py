@@ -3,6 +3,8 @@
 import csv
 import io
 
+from django.http import HttpResponse
+
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -13,6 +15,13 @@ def table_file(header: list[str], rows: list[list], *, fmt: str, title: str) -> 
     """The table as a file of format ``fmt`` (a key of CONTENT_TYPES); ``title`` names the
     XLSX sheet."""
     return table_xlsx(header, rows, title) if fmt == "xlsx" else table_csv(header, rows)
+
+
+def file_response(data: bytes, content_type: str, name: str) -> HttpResponse:
+    """``data`` as a download named ``name``."""
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 def table_csv(header: list[str], rows: list[list]) -> bytes:

@@ -6,7 +6,9 @@ from django.db.models import Count, F, Func, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
+from contracts.indicators import Period, guided_in
 from contracts.models import Contract, Snapshot
+from contracts.services import latest_snapshots, managed_contracts
 from crm.models import GuidanceSession, ProgrammeEnrolment
 from crm.permissions import MEMBER
 from crm.services import operators_of
@@ -27,23 +29,12 @@ def goal_history(contract: Contract, *, municipality=None, start=None, end=None)
     return history
 
 
-def snapshots_until(contract: Contract, end=None):
-    """The rows of the newest snapshot date on or before ``end`` (any date without it)."""
-    rows = Snapshot.objects.filter(goal__contract=contract)
-    if end:
-        rows = rows.filter(as_of__lte=end)
-    latest = rows.order_by("-as_of").values_list("as_of", flat=True).first()
-    if latest is None:
-        return Snapshot.objects.none()
-    return rows.filter(as_of=latest).select_related("goal", "municipality")
-
-
 def goal_matrix(contract: Contract, end=None):
     """Goals (rows) by municipality (columns) from the newest snapshots until ``end``."""
     municipalities = list(contract.municipalities.order_by("name"))
     cells = defaultdict(dict)
     totals = {}
-    for snap in snapshots_until(contract, end):
+    for snap in latest_snapshots(contract, end):
         if snap.municipality_id is None:
             totals[snap.goal_id] = snap
         else:
@@ -111,11 +102,11 @@ def activity(user, start, end, municipality=None):
 def reports_visible_to(user):
     """The reports of the contracts the user can see and the company summaries the user asked
     for; a settlement (it lists registrations) only to whoever asked for it; an annual report
-    that is not published yet only to the contract's managers."""
+    that is not published yet only to the contract's managers (``check_can_manage``)."""
     from reporting.models import Report
 
     visible = Contract.objects.visible_to(user, MEMBER).values("pk")
-    managed = Contract.objects.visible_to(user, "manage_contracts").values("pk")
+    managed = managed_contracts(user).values("pk")
     draft = Q(kind=Report.Kind.ANNUAL, published_at__isnull=True)
     return (
         Report.objects.filter(
@@ -128,9 +119,10 @@ def reports_visible_to(user):
 
 
 # Seed 001 §1: the cooperation agreement's activity table. Each row counts founders and
-# companies the way the contract's indicators do (contracts.indicators): founders guided
-# (any session), companies given full guidance, growth programme enrolments started; a
-# target is the target of the contract's goal with the same indicator and parameters.
+# companies the way the contract's indicators do (contracts.indicators): founders and
+# companies guided (``guided_in``: full guidance, no brief contacts), growth programme
+# enrolments started; a target is the target of the contract's goal with the same indicator
+# and parameters.
 GUIDANCE_ROWS = [
     (_("Vejledte i lokal erhvervsservice"), "local"),
     (_("Vejledte i specialiseret erhvervsservice"), "specialised"),
@@ -141,16 +133,13 @@ GROWTH_LEVELS = ["A", "B", "C"]
 
 def activity_counts(municipality_ids, start, end) -> dict:
     """Every number of the activity table in two grouped scans (sessions, enrolments)."""
-    sessions = GuidanceSession.objects.filter(
-        municipality__in=municipality_ids, date__range=(start, end)
-    )
-    full = Q(kind=GuidanceSession.Kind.FULL)
+    sessions = guided_in(Period(start, end), municipality_ids)
     counters = {}
     for _label, tier in GUIDANCE_ROWS:
         counters[f"founders_{tier}"] = Count("founder", distinct=True, filter=Q(tier=tier))
-        counters[f"companies_{tier}"] = Count("company", distinct=True, filter=full & Q(tier=tier))
+        counters[f"companies_{tier}"] = Count("company", distinct=True, filter=Q(tier=tier))
     counters["founders_total"] = Count("founder", distinct=True)
-    counters["companies_total"] = Count("company", distinct=True, filter=full)
+    counters["companies_total"] = Count("company", distinct=True)
     counts = sessions.aggregate(**counters)
     enrolments = ProgrammeEnrolment.objects.filter(
         municipality__in=municipality_ids, started_on__range=(start, end)

@@ -137,9 +137,11 @@ def do_publish_report(user, report: Report) -> Report:
 
 
 def annual_context(report: Report) -> dict:
+    """The snapshots as of the report's period end: a later attainment run does not change
+    the numbers between the previewed draft and the published report."""
     contract = report.contract
-    municipalities, rows = queries.goal_matrix(contract)
-    history = queries.goal_history(contract)
+    municipalities, rows = queries.goal_matrix(contract, report.period_end)
+    history = queries.goal_history(contract, end=report.period_end)
     goals = []
     for goal, total, cells in rows:
         values = [value for _, value in history.get(goal.pk, [])]

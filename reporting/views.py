@@ -19,7 +19,7 @@ from contracts.views import access_contract, can_manage
 from crm import queries as crm_queries
 from crm.models import Municipality, Theme
 from crm.services import DomainError, NotAllowed
-from crm.spreadsheets import CONTENT_TYPES, table_file
+from crm.spreadsheets import CONTENT_TYPES, file_response, table_file
 from crm.views.records import access_subject, require_any
 from referrals.models import Referral
 from referrals.queries import referrals_visible_to
@@ -366,9 +366,7 @@ def export_response(header, rows, *, name: str, fmt: str) -> HttpResponse:
     if fmt not in CONTENT_TYPES:
         raise Http404
     data = table_file(header, rows, fmt=fmt, title=name)
-    response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return file_response(data, CONTENT_TYPES[fmt], f"{name}.{fmt}")
 
 
 @login_required

@@ -9,11 +9,15 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from contracts import indicators
 from contracts.models import Contract, Goal, Snapshot
 from contracts.services import compute_attainment
 from crm import services
+from crm.models import GuidanceSession, Membership, Operator
+from crm.services import do_set_operator_municipalities
+from reporting import queries
 from reporting.models import Report
-from tests.conftest import assert_four_users
+from tests.conftest import assert_four_users, make_member
 from tests.reporting.test_reporting import goal_line, pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +108,20 @@ def test_the_half_year_follow_up_shows_the_half_years_activity_and_status_at_its
     assert "Nye arbejdspladser Virksomhedernes regnskaber: 112" in text
 
 
+def test_the_activity_table_counts_guided_founders_as_the_indicator_does(world, agreement, founder):
+    """A brief contact is no guidance: the founder whose only first-half session was one is
+    left out of the table, as the ``founders_guided`` goal beside it leaves them out."""
+    GuidanceSession.objects.filter(founder=founder, date=D(2025, 3, 4)).update(kind="brief")
+    period = indicators.Period(D(2025, 1, 1), D(2025, 6, 30))
+
+    rows = queries.activity_table(agreement, period.start, period.end)
+    local, total = rows[0], next(row for row in rows if row.get("total"))
+    guided = indicators.compute("founders_guided", period, [world.home.pk], {"tier": "local"})
+
+    assert local["founders"] == guided.total.value == 0
+    assert total["founders"] == 0 and local["companies"] == total["companies"] == 1
+
+
 def test_the_follow_up_period_is_derived_when_none_is_chosen(
     world, contract, django_capture_on_commit_callbacks
 ):
@@ -179,6 +197,47 @@ def test_officials_see_an_annual_report_only_once_it_is_published(
     assert list(viewer.get(reverse("report-list")).context["reports"]) == [draft]
     dashboard = viewer.get(reverse("contract-dashboard", args=[contract.pk]))
     assert reverse("report-file", args=[draft.pk]) in dashboard.text
+
+
+def test_a_draft_is_listed_only_for_managers_of_the_contracts_parties(world, draft):
+    """A manager of another operator in Viborg holds manage_contracts there, but may not
+    open the draft (``check_can_manage``), so the list (page and API) leaves it out too."""
+    neighbour = Operator.objects.create(name="Arsenalet", kind=Operator.Kind.FOCUSED)
+    do_set_operator_municipalities(neighbour, [world.home])
+    neighbour_manager = make_member(neighbour, Membership.Role.MANAGER)
+
+    for user, expected in [(neighbour_manager, []), (world.manager, [draft.pk])]:
+        client = world.client_for(user)
+        page = client.get(reverse("report-list")).context["reports"]
+        api = client.get(reverse("api-report-list")).json()["results"]
+        assert [report.pk for report in page] == [row["id"] for row in api] == expected
+
+
+def test_a_later_attainment_run_does_not_change_the_published_numbers(
+    world, contract, draft, django_capture_on_commit_callbacks
+):
+    """The report shows the snapshots as of its period end: a run after the preview (here
+    dated tomorrow, with one company more) leaves the published numbers as previewed."""
+    goal = contract.goals.get(number="1")
+    shown = Snapshot.objects.get(goal=goal, municipality=None, as_of=draft.period_end)
+    assert goal_line(shown) in pdf_text(draft.file.open("rb").read())
+    other = services.do_create_company(
+        world.consultant, cvr="10150817", name="Nørgaard Tømrer ApS", municipality=world.home
+    )
+    services.do_log_session(
+        world.consultant, other, operator=world.local, date=TODAY, tier="local", channel="visit"
+    )
+    compute_attainment(contract, TODAY + datetime.timedelta(days=1))
+    later = Snapshot.objects.get(goal=goal, municipality=None, as_of__gt=draft.period_end)
+    assert later.value != shown.value
+
+    with django_capture_on_commit_callbacks(execute=True):
+        world.client_for(world.manager).post(reverse("report-publish", args=[draft.pk]))
+    draft.refresh_from_db()
+
+    text = pdf_text(draft.file.open("rb").read())
+    assert "KLADDE" not in text and goal_line(shown) in text
+    assert goal_line(later) not in text
 
 
 def test_the_draft_pdf_is_marked_and_carries_the_comments(
