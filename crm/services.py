@@ -36,6 +36,7 @@ from crm.models import (
 )
 from crm.notifications import Message, do_notify
 from crm.permissions import ROLE_PERMISSIONS, has_municipality_perm
+from crm.queries import details_shared_with
 
 
 class DomainError(Exception):
@@ -120,8 +121,7 @@ def do_remove_membership(membership: Membership) -> None:
 
 
 def operators_of(user):
-    """The active operators the user works for."""
-    return Operator.objects.filter(memberships__user=user, active=True).distinct()
+    return Operator.objects.of(user)
 
 
 def check_can_change(user, municipality: Municipality) -> None:
@@ -240,12 +240,26 @@ def do_create_founder(user, *, cpr_number: str, **fields) -> Founder:
 
 @transaction.atomic
 def do_update_founder(user, founder: Founder, **fields) -> Founder:
+    """Change a founder's details: only for users who may see them (``details_shared``)."""
     check_can_change(user, fields.get("municipality", founder.municipality))
+    check_sees_details(user, founder)
     for name, value in fields.items():
         setattr(founder, name, value)
     founder.full_clean()
     founder.save()
     return founder
+
+
+def check_sees_details(user, founder: Founder) -> None:
+    """A founder's details (address, phone, e-mail, education) are for the operators that work
+    with it or have its consent (``crm.queries.details_shared``)."""
+    if not details_shared_with(user, founder):
+        raise NotAllowed(
+            _(
+                "Kun operatører, der vejleder iværksætteren, eller som den har givet samtykke, "
+                "kan se og rette dens oplysninger."
+            )
+        )
 
 
 def do_reveal_cpr(user, founder: Founder) -> str:

@@ -152,11 +152,7 @@ class Company(models.Model):
 
 def operator_ids_of(user) -> list[int]:
     """The active operators the user works for, as constants (one query)."""
-    if not user.is_authenticated:
-        return []
-    return list(
-        Operator.objects.filter(memberships__user=user, active=True).values_list("pk", flat=True)
-    )
+    return list(Operator.objects.of(user).values_list("pk", flat=True))
 
 
 def works_with(operator_ids, subject_field: str, *, own: bool = False) -> Q:

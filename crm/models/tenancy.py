@@ -110,6 +110,14 @@ class IndustryCode(models.Model):
         return f"{self.code} {self.name} ({self.system})"
 
 
+class OperatorQuerySet(models.QuerySet):
+    def of(self, user) -> "OperatorQuerySet":
+        """The active operators the user works for."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user, active=True).distinct()
+
+
 class Operator(models.Model):
     """An organisation that works in the CRM: a local business service, a hub, an overseer..."""
 
@@ -126,6 +134,8 @@ class Operator(models.Model):
         Municipality, blank=True, related_name="operators", verbose_name=_("kommuner")
     )
     active = models.BooleanField(_("aktiv"), default=True)
+
+    objects = OperatorQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -232,6 +232,10 @@ def founder_create(request):
 @login_required
 def founder_edit(request, pk: int):
     founder = access_subject(request.user, "founder", pk, "change_records")
+    try:
+        services.check_sees_details(request.user, founder)
+    except NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
     form = forms.FounderForm(request.POST or None, instance=copy(founder), user=request.user)
     if form.is_valid():
         try:

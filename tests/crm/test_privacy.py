@@ -288,3 +288,24 @@ def test_a_founders_contact_details_need_consent_on_the_page_and_in_the_api(worl
 
     on_page, in_api, listed_phone = shown_to_hub()
     assert len(on_page) == len(in_api) == 3 and listed_phone == FOUNDER_DETAILS["phone"]
+
+
+def test_a_founders_details_are_changed_only_by_those_who_may_see_them(world, founder):
+    services.do_update_founder(world.consultant, founder, **FOUNDER_DETAILS)
+    hub = world.client_for(world.triage)
+    edit = reverse("founder-edit", args=[founder.pk])
+    api = reverse("api-founder-detail", args=[founder.pk])
+
+    assert hub.get(edit).status_code == 403
+    assert (
+        hub.patch(api, {"phone": "+45 99 99 99 99"}, content_type="application/json").status_code
+        == 403
+    )
+    assert reverse("founder-edit", args=[founder.pk]) not in page(world, world.triage, founder)
+    founder.refresh_from_db()
+    assert founder.phone == FOUNDER_DETAILS["phone"]
+
+    services.do_record_consent(world.consultant, founder, given_on=TODAY, scope="all")
+
+    assert hub.get(edit).status_code == 200
+    assert FOUNDER_DETAILS["email"] in hub.get(edit).text
