@@ -32,8 +32,6 @@ from crm.models import Municipality
 from crm.permissions import MEMBER
 from crm.spreadsheets import CONTENT_TYPES, file_response
 
-MANAGE = "manage_contracts"
-
 
 class HoldsManage(IsAuthenticated):
     """For endpoints without a contract in the URL: "manage_contracts" in at least one
@@ -42,7 +40,7 @@ class HoldsManage(IsAuthenticated):
     def has_permission(self, request, view) -> bool:
         return (
             super().has_permission(request, view)
-            and Municipality.objects.for_user(request.user, MANAGE).exists()
+            and Municipality.objects.for_user(request.user, services.MANAGE).exists()
         )
 
 

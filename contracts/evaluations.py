@@ -180,8 +180,13 @@ def cpr_hash(text: str) -> str | None:
         return None
 
 
+def is_digits(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also takes "²", which ``int`` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def is_id(text: str) -> bool:
-    return text.isdigit() and len(text) <= 18  # fits a bigint
+    return is_digits(text) and len(text) <= 18  # fits a bigint
 
 
 @dataclass
@@ -214,9 +219,9 @@ class Lookups:
                 f.cpr_hash: f
                 for f in Founder.objects.filter(cpr_hash__in=hashes, municipality__in=changeable)
             },
-            sessions=GuidanceSession.objects.filter(
-                pk__in=session_ids, municipality__in=changeable
-            ).in_bulk(),
+            sessions=GuidanceSession.objects.filter(pk__in=session_ids, municipality__in=changeable)
+            .select_related("company", "founder")
+            .in_bulk(),
         )
 
 
@@ -246,7 +251,7 @@ def parse_date(row: dict, reasons: list) -> datetime.date | None:
 
 def parse_nps(row: dict, reasons: list) -> int | None:
     text = row.get("nps", "")
-    if text and (not text.isdigit() or int(text) > 10):
+    if text and (not is_digits(text) or int(text) > 10):
         reasons.append(_("NPS-svaret skal være et tal fra 0 til 10"))
         return None
     return int(text) if text else None
@@ -282,13 +287,20 @@ def parse_subject(row: dict, lookups: Lookups, operator, reasons: list) -> dict:
     return subject
 
 
+def is_about_another(session: GuidanceSession, company, founder) -> bool:
+    """By ids, so no query: a session is about either a company or a founder."""
+    if company is not None:
+        return company.pk != session.company_id
+    return founder is not None and founder.pk != session.founder_id
+
+
 def check_session(session: GuidanceSession, subject: dict, operator, reasons: list) -> None:
     """The evaluated session must be the operator's and about the named subject; without a
     CVR or CPR number the session names the subject."""
     if operator is not None and session.operator_id != operator.pk:
         reasons.append(_("vejledningen er registreret af en anden operatør"))
     named = subject["company"] or subject["founder"]
-    if named is not None and named != session.subject:
+    if is_about_another(session, subject["company"], subject["founder"]):
         reasons.append(_("vejledningen gælder en anden virksomhed eller iværksætter"))
     subject["session"] = session
     if named is None:

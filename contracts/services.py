@@ -23,6 +23,7 @@ from contracts.models import (
     Snapshot,
 )
 from crm.models import Company, Founder, GuidanceSession, Membership, Municipality, Operator
+from crm.models.records import NEW_COMPANY_YEARS
 from crm.services import DomainError, NotAllowed
 from referrals.models import Referral
 
@@ -385,8 +386,11 @@ class SettlementLine:
 
 
 def three_years_after(field: str) -> Func:
+    """The date ``NEW_COMPANY_YEARS`` after ``field`` (a start date): the last day counted."""
     return Func(
-        F(field), template="(%(expressions)s + interval '3 years')::date", output_field=DateField()
+        F(field),
+        template=f"(%(expressions)s + interval '{int(NEW_COMPANY_YEARS)} years')::date",
+        output_field=DateField(),
     )
 
 
@@ -395,16 +399,18 @@ def payable_founders(parties, municipalities, start: datetime.date, end: datetim
     år)". A founder counts once, in the period of its first full guidance session by one of
     ``parties`` in ``municipalities`` held before the company started or at most three years
     after; annotated ``first_guided``."""
-    guided = Q(
+    by_parties = Q(
         sessions__operator__in=parties,
         sessions__kind=GuidanceSession.Kind.FULL,
         sessions__municipality__in=municipalities,
-    ) & (
+    )
+    guided = by_parties & (
         Q(company_started_on__isnull=True)
         | Q(sessions__date__lte=three_years_after("company_started_on"))
     )
-    return (
-        Founder.objects.annotate(first_guided=Min("sessions__date", filter=guided))
+    return (  # filtered first, so only the parties' founders are grouped
+        Founder.objects.filter(by_parties)
+        .annotate(first_guided=Min("sessions__date", filter=guided))
         .filter(first_guided__range=(start, end))
         .only("pk", "name", "birth_date", "created_at")
         .order_by("first_guided", "pk")
@@ -425,7 +431,6 @@ def payable_referrals(parties, municipalities, start: datetime.date, end: dateti
         screening_done=True,
         date__lte=OuterRef("sent_on"),
     ).order_by("-date", "-pk")
-    hours = F("hours_before") + F("hours_during") + F("hours_after")
     growth = (
         Q(company__growth_potential__gt="")
         | Q(company__segment=Company.Segment.GROWTH)
@@ -447,7 +452,9 @@ def payable_referrals(parties, municipalities, start: datetime.date, end: dateti
         .annotate(sent_on=TruncDate("sent_at"))
         .filter(sent_on__range=(start, end))
         .annotate(
-            screening_hours=Subquery(screening.annotate(total=hours).values("total")[:1]),
+            screening_hours=Subquery(
+                screening.annotate(total=indicators.HOURS).values("total")[:1]
+            ),
             screening_result=Subquery(screening.values("screening_result")[:1]),
         )
         .filter(screening_hours__isnull=False)
@@ -504,7 +511,7 @@ def budget_status(contract: Contract):
         municipality__in=contract.municipalities.all(),
         date__range=(contract.starts_on, contract.ends_on),
         operator__in=contract.parties.all(),
-    ).aggregate(total=Sum(F("hours_before") + F("hours_during") + F("hours_after")))["total"]
+    ).aggregate(total=Sum(indicators.HOURS))["total"]
     spent = (hours or Decimal(0)) * (contract.hourly_rate or Decimal(0))
     return [(line, line.amount + moved[line.pk]) for line in lines], hours or 0, spent
 

@@ -193,6 +193,37 @@ def test_the_import_needs_no_query_per_row(world, contract):
     assert Evaluation.objects.count() == 4
 
 
+def test_an_nps_of_a_superscript_digit_is_a_bad_row(world, contract):
+    text = f"{HEADER}\n{OPERATOR};791;01.03.{YEAR};;;²;Tilfreds;²;;\n"
+
+    response = post_page(world, contract, text, dry_run=True)
+
+    assert response.status_code == 400
+    errors = response.context["result"].errors
+    assert [error.line for error in errors] == [2]
+    assert "0 til 10" in errors[0].message and "findes ikke" in errors[0].message
+    assert not Evaluation.objects.exists()
+
+
+def test_the_import_of_sessions_needs_no_query_per_row(world, contract, company):
+    sessions = [log(world, company, day=D(YEAR, 1, day)) for day in range(1, 10)]
+
+    def lines(count):
+        rows = [
+            f"{OPERATOR};791;01.03.{YEAR};{company.cvr if i % 2 else ''};;{s.pk};Tilfreds;8;;\n"
+            for i, s in enumerate(sessions[:count])
+        ]
+        return HEADER + "\n" + "".join(rows)
+
+    with CaptureQueriesContext(connection) as few:
+        assert post_api(world, lines(3)).status_code == 201
+    with CaptureQueriesContext(connection) as many:
+        assert post_api(world, lines(9)).status_code == 201
+
+    assert len(many) <= len(few)  # the first request also warms caches
+    assert Evaluation.objects.filter(company=company).count() == 12
+
+
 def xlsx(rows) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
