@@ -2,7 +2,8 @@ import datetime
 
 import pytest
 
-from contracts.models import Contract, Goal
+from contracts.models import Contract, Goal, PaymentRule
+from crm import services
 
 TODAY = datetime.date.today()
 
@@ -37,3 +38,42 @@ def contract(world):
     )
     Goal.objects.create(contract=contract, number="9", title="Klynger", is_milestone=True)
     return contract
+
+
+@pytest.fixture
+def payable(world, contract, company, founder, hub_consent):
+    """A founder registered and guided today by the local party (500 kr.) and one referral
+    after a Væksthjulet screening (8 hours x 500 kr., capped at 2,500 kr.) of a company with
+    growth potential to the hub; a referral without screening is not paid for."""
+    from referrals.services import send_referral
+
+    for subject, screening in ((founder, {}), (company, {"screening_done": True})):
+        services.do_log_session(
+            world.consultant,
+            subject,
+            operator=world.local,
+            date=TODAY,
+            tier="local",
+            channel="visit",
+            **screening,
+        )
+    company.growth_potential = "A"
+    company.save()
+    PaymentRule.objects.create(contract=contract, kind="founder", amount=500)
+    PaymentRule.objects.create(contract=contract, kind="growth_referral", amount=2500)
+    paid = send_referral(
+        world.consultant,
+        company,
+        sender_operator=world.local,
+        target_operator=world.hub,
+        reason="Vækst",
+        after_screening=True,
+    )
+    send_referral(
+        world.consultant,
+        company,
+        sender_operator=world.local,
+        target_operator=world.hub,
+        reason="Uden screening",
+    )
+    return paid

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from contracts.models import AttainmentRun, Contract, Evaluation, Goal, PaymentRule, Snapshot
+from contracts.models import AttainmentRun, Contract, Evaluation, Goal, Snapshot
 from crm import services
 from tests.conftest import CPR, assert_four_users
 
@@ -555,45 +555,6 @@ def test_an_import_without_a_file_is_refused(world):
 
 
 # --- Settlement ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def payable(world, contract, company, founder, hub_consent):
-    """A founder registered and guided today by the local party (500 kr.) and one referral
-    after a Væksthjulet screening (8 hours x 500 kr., capped at 2,500 kr.) of a company with
-    growth potential to the hub; a referral without screening is not paid for."""
-    from referrals.services import send_referral
-
-    for subject, screening in ((founder, {}), (company, {"screening_done": True})):
-        services.do_log_session(
-            world.consultant,
-            subject,
-            operator=world.local,
-            date=TODAY,
-            tier="local",
-            channel="visit",
-            **screening,
-        )
-    company.growth_potential = "A"
-    company.save()
-    PaymentRule.objects.create(contract=contract, kind="founder", amount=500)
-    PaymentRule.objects.create(contract=contract, kind="growth_referral", amount=2500)
-    paid = send_referral(
-        world.consultant,
-        company,
-        sender_operator=world.local,
-        target_operator=world.hub,
-        reason="Vækst",
-        after_screening=True,
-    )
-    send_referral(
-        world.consultant,
-        company,
-        sender_operator=world.local,
-        target_operator=world.hub,
-        reason="Uden screening",
-    )
-    return paid
 
 
 def settlement_url(contract) -> str:

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from contracts.models import BudgetLine, Contract, Evaluation, PaymentRule, Snapshot
+from contracts.models import BudgetLine, Contract, Evaluation, Snapshot
 from crm import services
 from tests.conftest import assert_four_users
 
@@ -183,40 +183,8 @@ def test_an_evaluation_for_a_foreign_municipality_is_refused(world, contract):
     assert not Evaluation.objects.exists()
 
 
-def test_honorarium_settlement_lists_its_evidence(world, contract, company, founder, hub_consent):
+def test_honorarium_settlement_lists_its_evidence(world, contract, payable):
     """More cases with their totals: tests/contracts/test_honoraria.py."""
-    from referrals.services import send_referral
-
-    for subject, screening in ((founder, {}), (company, {"screening_done": True})):
-        services.do_log_session(
-            world.consultant,
-            subject,
-            operator=world.local,
-            date=TODAY,
-            tier="local",
-            channel="visit",
-            **screening,
-        )
-    company.growth_potential = "A"
-    company.save()
-    PaymentRule.objects.create(contract=contract, kind="founder", amount=500)
-    PaymentRule.objects.create(contract=contract, kind="growth_referral", amount=2500)
-    send_referral(
-        world.consultant,
-        company,
-        sender_operator=world.local,
-        target_operator=world.hub,
-        reason="Vækst",
-        after_screening=True,
-    )
-    send_referral(
-        world.consultant,
-        company,
-        sender_operator=world.local,
-        target_operator=world.hub,
-        reason="Uden screening",
-    )
-
     response = world.client_for(world.manager).get(
         reverse("contract-settlement", args=[contract.pk]),
         {"start": D(TODAY.year, 1, 1).isoformat(), "end": D(TODAY.year, 12, 31).isoformat()},
