@@ -1,23 +1,47 @@
-"""The indicator catalogue: one tested definition per indicator, the same for everybody.
+"""The indicator catalogue: one tested, published definition per indicator, the same for
+everybody.
 
-Each indicator takes a period, the municipalities of a contract and its parameters, and
-returns the value per municipality and in total with one grouped query (conditional
-aggregation) plus one total query: a total of distinct counts is not the sum of the
-municipalities' counts.
+An indicator takes a period, the municipalities of a contract, the operators whose work the
+goal measures (``Goal.measured_operators``: the contract's parties, or one kind among them) and
+the goal's parameters. Records of any other operator never count. It returns the value per
+municipality and in total with one grouped query (conditional aggregation): a total of
+distinct counts is not the sum of the municipalities' counts.
+
+Every indicator carries its published definition (``Definition``: what counts, what does
+not, the unit, the numerator and denominator) and its parameters' labels (``PARAMETERS``), so
+the definitions page and the goal form never show a code.
 """
 
 import datetime
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, F, Func, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    DateField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.utils.translation import gettext_lazy as _
 
-from crm.models import Founder, GuidanceSession, Network, Operator
-from crm.models.records import DevelopmentProject, ProgrammeEnrolment
+from crm.models import Company, Founder, GuidanceSession, Network, Operator, Theme
+from crm.models.records import (
+    NEW_COMPANY_YEARS,
+    DevelopmentProject,
+    GrowthLevel,
+    ProgrammeEnrolment,
+)
 from referrals.models import Adviser, Referral
 
 HUNDRED = Decimal(100)
@@ -54,26 +78,127 @@ class Period:
     end: datetime.date
 
 
-CATALOGUE: dict[str, Callable] = {}
+# --- Parameters: what a goal may set, with the labels the form and the definitions show ---
 
 
-def indicator(name: str):
+@dataclass(frozen=True)
+class Parameter:
+    label: str
+    kind: str  # "choice", "choices" (several), "bool", "int"
+    choices: tuple = ()
+
+    def describe(self, value) -> str:
+        """The value as words (``True`` -> "ja", a code -> its label)."""
+        labels = dict(self.choices)
+        if self.kind == "bool":
+            return str(_("ja") if value else _("nej"))
+        if isinstance(value, list | tuple):
+            return ", ".join(str(labels.get(v, v)) for v in value)
+        return str(labels.get(value, value))
+
+
+SUBJECTS = (
+    ("company", _("virksomheder")),
+    ("founder", _("iværksættere før start (CPR)")),
+    ("entrepreneur", _("iværksættere: før start og virksomheder op til tre år efter start")),
+    ("established", _("virksomheder mere end tre år efter start (eller uden startdato)")),
+)
+REFERRAL_TARGET_LABELS = (
+    ("hub", _("et erhvervshus")),
+    ("operator", _("en anden operatør")),
+    ("adviser", _("ekstern viden (rådgivere, videninstitutioner m.fl.)")),
+    ("design", _("designøkosystemet")),
+    ("funding", _("finansiering (fx LAG)")),
+)
+
+PARAMETERS: dict[str, Parameter] = {
+    "tier": Parameter(_("Vejledningsniveau"), "choice", tuple(GuidanceSession.Tier.choices)),
+    "themes": Parameter(_("Temaer (mindst ét af)"), "choices", tuple(Theme.choices)),
+    "segment": Parameter(_("Segment"), "choice", tuple(Company.Segment.choices)),
+    "channel": Parameter(_("Kanal"), "choice", tuple(GuidanceSession.Channel.choices)),
+    "kind": Parameter(_("Art af registrering"), "choice", tuple(GuidanceSession.Kind.choices)),
+    "subject": Parameter(_("Hvem"), "choice", SUBJECTS),
+    "micro": Parameter(_("Kun mikrovirksomheder (1-10 ansatte)"), "bool"),
+    "rural": Parameter(_("Kun virksomheder i landdistrikter (virksomhedens markering)"), "bool"),
+    "group": Parameter(
+        _("Gruppe"), "choice", (("women", _("kvinder")), ("young", _("unge (18-30 år)")))
+    ),
+    "target": Parameter(_("Henvist til"), "choice", REFERRAL_TARGET_LABELS),
+    "after_screening": Parameter(_("Kun efter Væksthjulet-screening"), "bool"),
+    "funding": Parameter(
+        _("Finansiering søgt"), "choice", tuple(DevelopmentProject.Funding.choices)
+    ),
+    "application_help": Parameter(_("Kun med hjælp til plan og ansøgning"), "bool"),
+    "distinct_companies": Parameter(_("Tæl virksomheder (ikke projekter)"), "bool"),
+    "min_members": Parameter(_("Mindst så mange medlemsvirksomheder"), "int"),
+    "growth_level": Parameter(_("Vækstniveau"), "choice", tuple(GrowthLevel.choices)),
+    "answers": Parameter(
+        _("Svar der tæller"),
+        "choices",
+        (("very", _("Meget tilfreds")), ("satisfied", _("Tilfreds"))),
+    ),
+    "growth_ambitions": Parameter(
+        _("Kun iværksættere og virksomheder med vækstambitioner"), "bool"
+    ),
+}
+
+
+# --- The catalogue ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Definition:
+    """An indicator's published definition (the definitions page, the annual report's
+    appendix): what counts, what does not, its unit and, for a share, what is divided by
+    what."""
+
+    name: str
+    function: Callable
+    label: str
+    unit: str
+    counts: str
+    excludes: str = ""
+    numerator: str = ""
+    denominator: str = ""
+    is_share: bool = False
+    parameters: tuple[str, ...] = field(default=())
+
+
+CATALOGUE: dict[str, Definition] = {}
+EXCLUDED_ALWAYS = _(
+    "Registreringer fra operatører, som målet ikke måler (andre erhvervshuse, andre lokale "
+    "erhvervsservices, operatører der ikke er part), og registreringer uden for perioden og "
+    "kontraktens kommuner tæller aldrig."
+)
+
+
+def indicator(name: str, **texts):
+    """Register ``function`` as indicator ``name`` with its definition; its keyword-only
+    parameters are the goal parameters it takes."""
+
     def register(function):
-        CATALOGUE[name] = function
+        signature = inspect.signature(function)
+        names = tuple(n for n, p in signature.parameters.items() if p.kind == p.KEYWORD_ONLY)
+        unknown = set(names) - set(PARAMETERS) - {"hourly_rate"}
+        assert not unknown, f"{name}: parameters without a label: {unknown}"
+        CATALOGUE[name] = Definition(
+            name, function, parameters=tuple(n for n in names if n != "hourly_rate"), **texts
+        )
         return function
 
     return register
 
 
 def compute(
-    name: str, period: Period, municipality_ids: list[int], params: dict, *, hourly_rate=None
+    name: str, period: Period, municipality_ids, operator_ids, params: dict, *, hourly_rate=None
 ) -> Result:
-    """The indicator ``name`` with the goal's ``params``; an indicator that prices hours
-    (it takes ``hourly_rate``) gets the contract's rate unless the goal names its own."""
-    function = CATALOGUE[name]
+    """The indicator ``name`` over the records of ``operator_ids`` with the goal's
+    ``params``; an indicator that prices hours (it takes ``hourly_rate``) gets the
+    contract's rate unless the goal names its own."""
+    function = CATALOGUE[name].function
     if "hourly_rate" in inspect.signature(function).parameters:
         params = {"hourly_rate": hourly_rate, **params}
-    return function(period, municipality_ids, **params)
+    return function(period, list(municipality_ids), list(operator_ids), **params)
 
 
 def grouped(rows: QuerySet, field: str, municipality_ids, to_measure) -> Result:
@@ -85,9 +210,9 @@ def grouped(rows: QuerySet, field: str, municipality_ids, to_measure) -> Result:
     empty = {name: 0 for name in to_measure.aggregates}
     try:
         sql, params = queryset.query.get_compiler(queryset.db).as_sql()
-    except EmptyResultSet:  # e.g. no municipalities: nothing to count
-        return Result({}, to_measure(empty))
-    head, _, columns = sql.rpartition(" GROUP BY ")
+    except EmptyResultSet:  # e.g. no municipalities or no operators: nothing to count
+        return Result({mid: to_measure(empty) for mid in municipality_ids}, to_measure(empty))
+    head, _sep, columns = sql.rpartition(" GROUP BY ")
     with connection.cursor() as cursor:
         cursor.execute(f"{head} GROUP BY GROUPING SETS (({columns}), ())", params)
         names = [column.name for column in cursor.description]
@@ -104,6 +229,16 @@ class counted:  # noqa: N801 - used like a function
 
     def __call__(self, row) -> Measure:
         return Measure.count(row["n"])
+
+
+class summed:  # noqa: N801
+    """The sum of several counts (disjoint sets, e.g. founders and companies)."""
+
+    def __init__(self, *aggregates):
+        self.aggregates = {f"n{i}": aggregate for i, aggregate in enumerate(aggregates)}
+
+    def __call__(self, row) -> Measure:
+        return Measure.count(sum(row[name] or 0 for name in self.aggregates))
 
 
 class shared:  # noqa: N801
@@ -128,90 +263,255 @@ def share_of_answers(rows: QuerySet, field: str, counted_answers, municipality_i
     return grouped(rows, "municipality", municipality_ids, shared(numerator, Count("pk")))
 
 
+# --- Who: founders, new companies and established ones (seed 001) ---------------------------
+
+
+def three_years_after(field: str) -> Func:
+    """The date ``NEW_COMPANY_YEARS`` after ``field`` (a start date): the last day counted."""
+    return Func(
+        F(field),
+        template=f"(%(expressions)s + interval '{int(NEW_COMPANY_YEARS)} years')::date",
+        output_field=DateField(),
+    )
+
+
+def young_company(date_field: str, company: str = "company") -> Q:
+    """The row's company was at most three years old on ``date_field`` (seed 001 §5:
+    "iværksættere efter start og indtil tre år"); a company without a start date is not."""
+    return Q(**{f"{company}__started_on__isnull": False}) & Q(
+        **{f"{date_field}__lte": three_years_after(f"{company}__started_on")}
+    )
+
+
+def subject_filter(subject: str | None, date_field: str) -> Q:
+    """Seed 001's two columns: "iværksættere (før start – indtil tre år)" are founders
+    registered by CPR and companies up to three years after their start on ``date_field``;
+    "virksomheder" are the older companies and those without a start date."""
+    if subject is None:
+        return Q()
+    young = young_company(date_field)
+    return {
+        "company": Q(company__isnull=False),
+        "founder": Q(founder__isnull=False),
+        "entrepreneur": Q(founder__isnull=False) | young,
+        "established": Q(company__isnull=False) & ~young,
+    }[subject]
+
+
+def subjects_counted():
+    """Distinct founders plus distinct companies of rows already narrowed to a subject
+    (``subject_filter``): two disjoint sets, so their counts add up."""
+    return summed(Count("founder", distinct=True), Count("company", distinct=True))
+
+
 # --- Guidance ------------------------------------------------------------------------------
 
 
 def sessions_in(
     period: Period,
     municipality_ids,
+    operator_ids,
     *,
     tier=None,
-    operator_kinds=None,
     themes=None,
     segment=None,
     subject=None,
     channel=None,
     kind=None,
 ) -> QuerySet:
-    """Sessions in the period and municipalities, filtered by the goal's parameters."""
+    """The measured operators' sessions in the period and municipalities, filtered by the
+    goal's parameters."""
     rows = GuidanceSession.objects.filter(
-        date__range=(period.start, period.end), municipality__in=municipality_ids
+        date__range=(period.start, period.end),
+        municipality__in=municipality_ids,
+        operator__in=operator_ids,
     )
     filters = {
         "tier": tier,
-        "operator__kind__in": operator_kinds,
         "themes__overlap": themes,
         "company__segment": segment,
         "channel": channel,
         "kind": kind,
-        "company__isnull": {"company": False, "founder": True}.get(subject),
     }
-    return rows.filter(**{key: value for key, value in filters.items() if value is not None})
+    rows = rows.filter(**{key: value for key, value in filters.items() if value is not None})
+    return rows.filter(subject_filter(subject, "date"))
 
 
-def guided_in(period: Period, municipality_ids, **params) -> QuerySet:
+def guided_in(period: Period, municipality_ids, operator_ids, **params) -> QuerySet:
     """The one definition of "guided" (vejledt) for every indicator that says so: a full
     guidance session, never a brief contact. Seed 002, Mål 1 counts "de vejledte
     virksomheder" against those that "modtog vejledning" the year before, and seed 001 §7
     counts "vejledte virksomheder/iværksættere": guidance, not a phone call that only
     registered a contact. Brief contacts count where a contract says contact ("kontakt til
     4.000 mikrovirksomheder": ``companies_contacted``) or counts sessions of any kind.
-    A "guided" indicator takes no ``kind`` parameter (refused as unknown)."""
-    return sessions_in(period, municipality_ids, kind=GuidanceSession.Kind.FULL, **params)
+    A "guided" indicator takes no ``kind`` parameter."""
+    return sessions_in(
+        period, municipality_ids, operator_ids, kind=GuidanceSession.Kind.FULL, **params
+    )
 
 
-@indicator("companies_guided")
-def companies_guided(period, municipality_ids, **params) -> Result:
-    """Distinct companies guided (``guided_in``) in the period.
-    Seed 001 §7: "200 vejledte virksomheder i lokal erhvervsservice"."""
-    rows = guided_in(period, municipality_ids, **params)
+GUIDED = _("Kun vejledninger tæller, ikke korte kontakter.")
+
+
+@indicator(
+    "companies_guided",
+    label=_("Vejledte virksomheder"),
+    unit=_("virksomheder"),
+    counts=_(
+        "Forskellige virksomheder (CVR), som de målte operatører har givet mindst én "
+        "vejledning i perioden; en virksomhed tæller én gang, i den kommune vejledningen er "
+        "registreret i."
+    ),
+    excludes=GUIDED,
+)
+def companies_guided(
+    period, municipality_ids, operator_ids, *, tier=None, themes=None, segment=None, channel=None
+) -> Result:
+    """Seed 002, Mål 2 (spread): companies guided per municipality."""
+    rows = guided_in(
+        period,
+        municipality_ids,
+        operator_ids,
+        tier=tier,
+        themes=themes,
+        segment=segment,
+        channel=channel,
+    )
     return grouped(rows, "municipality", municipality_ids, counted(Count("company", distinct=True)))
 
 
-@indicator("companies_contacted")
-def companies_contacted(period, municipality_ids, **params) -> Result:
-    """Distinct companies contacted, brief contacts included.
-    Seed 000: "kontakt til 4.000 mikrovirksomheder"."""
-    micro = params.pop("micro", False)
-    rows = sessions_in(period, municipality_ids, **params)
+@indicator(
+    "subjects_guided",
+    label=_("Vejledte iværksættere eller virksomheder"),
+    unit=_("iværksættere/virksomheder"),
+    counts=_(
+        "Forskellige iværksættere (CPR) og virksomheder (CVR), som de målte operatører har "
+        "givet mindst én vejledning i perioden. Iværksættere er iværksættere før start og "
+        "virksomheder til og med tre år efter startdatoen på vejledningens dato; "
+        "virksomheder er de ældre og dem uden startdato."
+    ),
+    excludes=GUIDED,
+)
+def subjects_guided(
+    period,
+    municipality_ids,
+    operator_ids,
+    *,
+    subject=None,
+    tier=None,
+    themes=None,
+    segment=None,
+    channel=None,
+) -> Result:
+    """Seed 001 §1 (aktivitetsdel): "Vejledte iværksættere (før start – indtil tre år) i lokal
+    erhvervsservice: 200", "Vejledte virksomheder i lokal erhvervsservice: 200"."""
+    rows = guided_in(
+        period,
+        municipality_ids,
+        operator_ids,
+        subject=subject,
+        tier=tier,
+        themes=themes,
+        segment=segment,
+        channel=channel,
+    )
+    return grouped(rows, "municipality", municipality_ids, subjects_counted())
+
+
+@indicator(
+    "companies_contacted",
+    label=_("Virksomheder i kontakt"),
+    unit=_("virksomheder"),
+    counts=_(
+        "Forskellige virksomheder (CVR) med mindst én registreret kontakt (vejledning eller "
+        "kort kontakt) fra de målte operatører i perioden. Mikrovirksomheder har 1-10 "
+        "ansatte; landdistrikter er virksomhedens egen markering (landdistrikt eller by op "
+        "til 3.000 indbyggere), ikke kommunens klasse."
+    ),
+    excludes=_("Virksomheder uden kendt antal ansatte tæller ikke som mikrovirksomheder."),
+)
+def companies_contacted(
+    period, municipality_ids, operator_ids, *, micro=False, rural=False, tier=None, themes=None
+) -> Result:
+    """Seed 000: "Kontakt med 4.000 mindre virksomheder i landdistrikterne" - "alle
+    mikrovirksomheder beliggende i landdistrikterne eller i byer med op til 3.000
+    indbyggere"."""
+    rows = sessions_in(period, municipality_ids, operator_ids, tier=tier, themes=themes)
+    rows = rows.filter(company__isnull=False)
     if micro:  # 1-10 employees
         rows = rows.filter(company__employees__range=(1, 10))
+    if rural:
+        rows = rows.filter(company__rural=True)
     return grouped(rows, "municipality", municipality_ids, counted(Count("company", distinct=True)))
 
 
-@indicator("founders_guided")
-def founders_guided(period, municipality_ids, **params) -> Result:
-    """Distinct founders before start guided (``guided_in``). Seed 001 §7: "200 vejledte
-    iværksættere"."""
-    rows = guided_in(period, municipality_ids, **params).filter(founder__isnull=False)
+@indicator(
+    "founders_guided",
+    label=_("Vejledte iværksættere før start"),
+    unit=_("iværksættere"),
+    counts=_(
+        "Forskellige iværksættere registreret med CPR, som de målte operatører har givet "
+        "mindst én vejledning i perioden."
+    ),
+    excludes=GUIDED,
+)
+def founders_guided(
+    period, municipality_ids, operator_ids, *, tier=None, themes=None, channel=None
+) -> Result:
+    """Founders before start guided (``guided_in``)."""
+    rows = guided_in(
+        period, municipality_ids, operator_ids, tier=tier, themes=themes, channel=channel
+    ).filter(founder__isnull=False)
     return grouped(rows, "municipality", municipality_ids, counted(Count("founder", distinct=True)))
 
 
-@indicator("sessions")
-def sessions(period, municipality_ids, **params) -> Result:
-    """Guidance sessions. Seed 000: "1.000 vejledningsbesøg" (kind=full)."""
-    rows = sessions_in(period, municipality_ids, **params)
+@indicator(
+    "sessions",
+    label=_("Vejledninger"),
+    unit=_("vejledninger"),
+    counts=_("Registrerede vejledninger (sessioner) af de målte operatører i perioden."),
+    excludes=_("Med art = vejledning tæller korte kontakter ikke."),
+)
+def sessions(
+    period,
+    municipality_ids,
+    operator_ids,
+    *,
+    kind=None,
+    tier=None,
+    themes=None,
+    subject=None,
+    channel=None,
+) -> Result:
+    """Seed 000: "Gennemførelse af 1.000 vejledningsbesøg" (kind=full)."""
+    rows = sessions_in(
+        period,
+        municipality_ids,
+        operator_ids,
+        kind=kind,
+        tier=tier,
+        themes=themes,
+        subject=subject,
+        channel=channel,
+    )
     return grouped(rows, "municipality", municipality_ids, counted(Count("pk")))
 
 
 HOURS = F("hours_before") + F("hours_during") + F("hours_after")
 
 
-@indicator("hours")
-def hours(period, municipality_ids, **params) -> Result:
-    """Hours spent on sessions, before + during + after (brief contacts included: their time
-    is spent too). Seed 000: "1.000 virksomheder x 8 timer" (2 + 4 + 2 per guidance)."""
-    rows = sessions_in(period, municipality_ids, **params)
+@indicator(
+    "hours",
+    label=_("Timer brugt på vejledning"),
+    unit=_("timer"),
+    counts=_(
+        "Timer før, under og efter hver registrering (2 + 4 + 2 for en vejledning) af de "
+        "målte operatører i perioden, korte kontakter med."
+    ),
+)
+def hours(period, municipality_ids, operator_ids, *, kind=None, tier=None) -> Result:
+    """Seed 000: "1.000 virksomheder á 8 timer" (2 + 4 + 2 per guidance)."""
+    rows = sessions_in(period, municipality_ids, operator_ids, kind=kind, tier=tier)
     return grouped(rows, "municipality", municipality_ids, counted(Sum(HOURS)))
 
 
@@ -227,11 +527,17 @@ class priced:  # noqa: N801
         return Measure(None if self.rate is None else spent * self.rate, spent)
 
 
-@indicator("hours_cost")
-def hours_cost(period, municipality_ids, *, hourly_rate=None, **params) -> Result:
-    """The hours of ``hours`` priced at the contract's hourly rate (DKK). Seed 000:
-    "vejledning 1.000 virksomheder x 8 timer x 500 kr.". No rate on the contract: no value."""
-    rows = sessions_in(period, municipality_ids, **params)
+@indicator(
+    "hours_cost",
+    label=_("Vejledningstimer i kroner"),
+    unit=_("kr."),
+    counts=_("Timerne af indikatoren 'timer' gange kontraktens timepris."),
+    excludes=_("Uden timepris på kontrakten er der ingen værdi."),
+    numerator=_("timer"),
+)
+def hours_cost(period, municipality_ids, operator_ids, *, hourly_rate=None, kind=None) -> Result:
+    """Seed 000: "Vejledningsindsats 1000 virksomheder á 8 timer x 500"."""
+    rows = sessions_in(period, municipality_ids, operator_ids, kind=kind)
     return grouped(rows, "municipality", municipality_ids, priced(hourly_rate))
 
 
@@ -244,13 +550,23 @@ def age_at_session():
     )
 
 
-@indicator("founders_share")
-def founders_share(period, municipality_ids, *, group: str, **params) -> Result:
-    """Share of guided founders who are women (group=women) or 18-30 years old at a session
-    in the period (group=young), of the founders guided (``guided_in``). Seed 004: "varav
-    kvinnor / unga (18-30 år)"."""
-    rows = guided_in(period, municipality_ids, **params).filter(founder__isnull=False)
-    rows = rows.annotate(age=age_at_session())
+@indicator(
+    "founders_share",
+    label=_("Andel kvinder eller unge blandt vejledte iværksættere"),
+    unit="%",
+    counts=_(
+        "Vejledte iværksættere (CPR), der er kvinder, eller 18-30 år ved en vejledning i "
+        "perioden, af alle vejledte iværksættere."
+    ),
+    excludes=GUIDED,
+    numerator=_("iværksættere i gruppen"),
+    denominator=_("vejledte iværksættere"),
+    is_share=True,
+)
+def founders_share(period, municipality_ids, operator_ids, *, group: str, tier=None) -> Result:
+    """Seed 004: "varav kvinnor / unga (18-30 år)"."""
+    rows = guided_in(period, municipality_ids, operator_ids, tier=tier)
+    rows = rows.filter(founder__isnull=False).annotate(age=age_at_session())
     condition = (
         Q(founder__sex=Founder.Sex.FEMALE) if group == "women" else Q(age__gte=18, age__lte=30)
     )
@@ -262,54 +578,85 @@ def founders_share(period, municipality_ids, *, group: str, **params) -> Result:
     )
 
 
-@indicator("founders_started_company")
-def founders_started_company(period, municipality_ids) -> Result:
-    """Founders who started a company in the period. Seed 004: "personer som startat"."""
+@indicator(
+    "founders_started_company",
+    label=_("Iværksættere der har startet virksomhed"),
+    unit=_("personer"),
+    counts=_(
+        "Iværksættere, som de målte operatører har vejledt, og som startede en virksomhed i "
+        "perioden."
+    ),
+)
+def founders_started_company(period, municipality_ids, operator_ids) -> Result:
+    """Seed 004: "personer som startat företag"."""
+    guided = GuidanceSession.objects.filter(founder=OuterRef("pk"), operator__in=operator_ids)
     rows = Founder.objects.filter(
         company_started_on__range=(period.start, period.end), municipality__in=municipality_ids
-    )
+    ).filter(Exists(guided))
     return grouped(rows, "municipality", municipality_ids, counted(Count("pk")))
 
 
-@indicator("new_companies_share")
-def new_companies_share(period, municipality_ids, *, operator_kinds=None, **params) -> Result:
-    """Share of the companies guided (``guided_in``) in the period that the same kind of
-    operator did not guide in the 12 months before it. Seed 002, Mål 1: "Mindst 50 pct. af
-    de vejledte virksomheder skal være nye i forhold til de virksomheder, der modtog
-    vejledning fra erhvervshuset året før"."""
-    operator_kinds = operator_kinds or [Operator.Kind.HUB]
-    rows = guided_in(period, municipality_ids, operator_kinds=operator_kinds, **params)
+@indicator(
+    "new_companies_share",
+    label=_("Andel nye vejledte virksomheder"),
+    unit="%",
+    counts=_(
+        "Af de virksomheder, de målte operatører har vejledt i perioden: dem, som de samme "
+        "operatører ikke vejledte i de 12 måneder før periodens start."
+    ),
+    excludes=GUIDED
+    + " "
+    + _("Vejledning fra andre operatører året før gør ikke en virksomhed 'gammel'."),
+    numerator=_("nye vejledte virksomheder"),
+    denominator=_("vejledte virksomheder"),
+    is_share=True,
+)
+def new_companies_share(
+    period, municipality_ids, operator_ids, *, tier=None, segment=None
+) -> Result:
+    """Seed 002, Mål 1: "Mindst 50 pct. af de vejledte virksomheder skal være nye i forhold til
+    de virksomheder, der modtog vejledning fra erhvervshuset året før"."""
+    rows = guided_in(period, municipality_ids, operator_ids, tier=tier, segment=segment)
     year_before = (
         period.start - datetime.timedelta(days=365),
         period.start - datetime.timedelta(days=1),
     )
-    earlier = (
-        GuidanceSession.objects.filter(
-            date__range=year_before,
-            operator__kind__in=operator_kinds,
-            kind=GuidanceSession.Kind.FULL,  # guided the year before, as ``guided_in``
-        )
-        .exclude(company__isnull=True)
-        .values("company")
+    earlier = GuidanceSession.objects.filter(
+        company=OuterRef("company"),
+        date__range=year_before,
+        operator__in=operator_ids,
+        kind=GuidanceSession.Kind.FULL,  # guided the year before, as ``guided_in``
     )
+    rows = rows.filter(company__isnull=False).annotate(old=Exists(earlier))
     return grouped(
-        rows.filter(company__isnull=False),
+        rows,
         "municipality",
         municipality_ids,
         shared(
-            Count("company", distinct=True, filter=~Q(company__in=earlier)),
+            Count("company", distinct=True, filter=Q(old=False)),
             Count("company", distinct=True),
         ),
     )
 
 
-@indicator("rural_share")
-def rural_share(period, municipality_ids, **params) -> Result:
-    """Companies guided (``guided_in``) in rural municipalities as a share of all companies
-    guided. Seed 002, Mål 8d: "lige adgang til vejledning for virksomheder i land og by"."""
-    rows = guided_in(period, municipality_ids, **params).filter(company__isnull=False)
+@indicator(
+    "rural_share",
+    label=_("Andel vejledte virksomheder i landdistriktskommuner"),
+    unit="%",
+    counts=_(
+        "Vejledte virksomheder i kommuner klassificeret som landdistriktskommuner (bilag 1 i "
+        "rammeaftalen) af alle vejledte virksomheder."
+    ),
+    excludes=GUIDED,
+    numerator=_("vejledte virksomheder i landdistriktskommuner"),
+    denominator=_("vejledte virksomheder"),
+    is_share=True,
+)
+def rural_share(period, municipality_ids, operator_ids, *, tier=None) -> Result:
+    """Seed 002, Mål 8d: "lige adgang til vejledning for virksomheder i land og by"."""
+    rows = guided_in(period, municipality_ids, operator_ids, tier=tier)
     return grouped(
-        rows,
+        rows.filter(company__isnull=False),
         "municipality",
         municipality_ids,
         shared(
@@ -319,13 +666,21 @@ def rural_share(period, municipality_ids, **params) -> Result:
     )
 
 
-@indicator("municipalities_reached")
-def municipalities_reached(period, municipality_ids, **params) -> Result:
-    """Municipalities with at least one company guided (``guided_in``; seed 002, Mål 2:
-    spread)."""
-    rows = guided_in(period, municipality_ids, **params).filter(company__isnull=False)
+@indicator(
+    "municipalities_reached",
+    label=_("Kommuner med vejledte virksomheder"),
+    unit=_("kommuner"),
+    counts=_("Kommuner, hvor de målte operatører har vejledt mindst én virksomhed i perioden."),
+    excludes=GUIDED,
+)
+def municipalities_reached(period, municipality_ids, operator_ids, *, tier=None) -> Result:
+    """Seed 002, Mål 2: "geografisk spredning"."""
+    rows = guided_in(period, municipality_ids, operator_ids, tier=tier)
     return grouped(
-        rows, "municipality", municipality_ids, counted(Count("municipality", distinct=True))
+        rows.filter(company__isnull=False),
+        "municipality",
+        municipality_ids,
+        counted(Count("municipality", distinct=True)),
     )
 
 
@@ -340,31 +695,71 @@ REFERRAL_TARGETS = {
 }
 
 
-def referrals_in(period, municipality_ids, *, target=None, after_screening=None) -> QuerySet:
+def referrals_in(
+    period, municipality_ids, operator_ids, *, target=None, after_screening=None, subject=None
+) -> QuerySet:
+    """The measured operators' referrals sent in the period, withdrawn ones left out."""
     rows = Referral.objects.filter(
-        sent_at__date__range=(period.start, period.end), municipality__in=municipality_ids
+        sent_at__date__range=(period.start, period.end),
+        municipality__in=municipality_ids,
+        sender_operator__in=operator_ids,
     ).exclude(state=Referral.State.WITHDRAWN)
     if target:
         rows = rows.filter(REFERRAL_TARGETS[target])
     if after_screening is not None:
         rows = rows.filter(after_screening=after_screening)
-    return rows
+    return rows.filter(subject_filter(subject, "sent_at__date"))
 
 
-@indicator("referrals")
-def referrals(period, municipality_ids, **params) -> Result:
-    """Referrals by target kind. Seed 000: "50 henvisninger til Væksthus Midtjylland";
-    seed 002, Mål 8c: referrals to the design ecosystem."""
-    rows = referrals_in(period, municipality_ids, **params)
+@indicator(
+    "referrals",
+    label=_("Henvisninger"),
+    unit=_("henvisninger"),
+    counts=_("Henvisninger sendt af de målte operatører i perioden, efter modtager."),
+    excludes=_("Tilbagetrukne henvisninger tæller ikke."),
+)
+def referrals(
+    period, municipality_ids, operator_ids, *, target=None, after_screening=None, subject=None
+) -> Result:
+    """Seed 000: "Henvisning af 50 vækstvirksomheder/-iværksættere til Væksthus Midtjylland",
+    "200 kontakter mellem virksomheder og ekstern viden"; seed 002, Mål 8c: "antal
+    henvisning til design økosystemet"."""
+    rows = referrals_in(
+        period,
+        municipality_ids,
+        operator_ids,
+        target=target,
+        after_screening=after_screening,
+        subject=subject,
+    )
     return grouped(rows, "municipality", municipality_ids, counted(Count("pk")))
 
 
-@indicator("referrals_in_deadline_share")
-def referrals_in_deadline_share(period, municipality_ids) -> Result:
-    """Referrals to a hub contacted by the end of their deadline (two working days), as a
-    share of those whose deadline has passed or that were contacted."""
-    rows = referrals_in(period, municipality_ids, target="hub").filter(
-        Q(contacted_at__isnull=False) | Q(due_on__lt=period.end)
+@indicator(
+    "referrals_in_deadline_share",
+    label=_("Henvisninger kontaktet inden fristen"),
+    unit="%",
+    counts=_(
+        "Henvisninger til de målte erhvervshuse, som de kontaktede senest på fristen (to "
+        "arbejdsdage), af dem hvis frist er udløbet eller som er kontaktet."
+    ),
+    excludes=_("Tilbagetrukne henvisninger tæller ikke."),
+    numerator=_("kontaktet inden fristen"),
+    denominator=_("henvisninger med udløbet frist eller kontakt"),
+    is_share=True,
+)
+def referrals_in_deadline_share(period, municipality_ids, operator_ids) -> Result:
+    """Seed 001 §5: "Væksthus Midtjylland skal så vidt muligt tage kontakt til henviste
+    iværksættere og virksomheder inden for to arbejdsdage". The measured operator is the
+    receiving hub."""
+    rows = (
+        Referral.objects.filter(
+            sent_at__date__range=(period.start, period.end),
+            municipality__in=municipality_ids,
+            target_operator__in=operator_ids,
+        )
+        .exclude(state=Referral.State.WITHDRAWN)
+        .filter(Q(contacted_at__isnull=False) | Q(due_on__lt=period.end))
     )
     return grouped(
         rows,
@@ -374,28 +769,67 @@ def referrals_in_deadline_share(period, municipality_ids) -> Result:
     )
 
 
-@indicator("uptake_share")
-def uptake_share(period, municipality_ids) -> Result:
-    """Seed 002, Mål 4: "Virksomhederne tælles med i andelen, hvis de har benyttet eller
-    forventer at benytte henvisningen inden for et halvt år. Virksomheder, der ikke ved, om
-    de har benyttet henvisningen, udgår af beregningen"."""
-    rows = referrals_in(period, municipality_ids, target="adviser")
+@indicator(
+    "uptake_share",
+    label=_("Henviste virksomheder der har brugt rådgivningen"),
+    unit="%",
+    counts=_(
+        "Af de virksomheder og iværksættere, de målte operatører har henvist til ekstern "
+        "rådgivning i perioden, og som har svaret: dem, der har brugt rådgivningen eller "
+        "forventer at bruge den inden for et halvt år. Hver virksomhed tæller én gang, med "
+        "sit seneste svar."
+    ),
+    excludes=_("'Ved ikke' og ubesvarede udgår af beregningen."),
+    numerator=_("har brugt eller forventer at bruge"),
+    denominator=_("henviste virksomheder med svar"),
+    is_share=True,
+)
+def uptake_share(period, municipality_ids, operator_ids, *, target="adviser") -> Result:
+    """Seed 002, Mål 4: "mindst 45 pct. af de henviste virksomheder angiver, at de har benyttet
+    den eksterne rådgivning ... Virksomhederne tælles med i andelen, hvis de har benyttet eller
+    forventer at benytte henvisningen inden for et halvt år. Virksomheder, der ikke ved, om de
+    har benyttet henvisningen, udgår af beregningen"."""
+    rows = referrals_in(period, municipality_ids, operator_ids, target=target)
+    rows = rows.exclude(uptake__in=["", DONT_KNOW])
+    newer = rows.filter(
+        Q(company__isnull=False, company=OuterRef("company"))
+        | Q(founder__isnull=False, founder=OuterRef("founder")),
+        Q(uptake_recorded_at__gt=OuterRef("uptake_recorded_at"))
+        | Q(uptake_recorded_at=OuterRef("uptake_recorded_at"), pk__gt=OuterRef("pk")),
+    )
+    latest = rows.filter(~Exists(newer))
     used = [Referral.Uptake.USED, Referral.Uptake.EXPECTS]
-    return share_of_answers(rows, "uptake", used, municipality_ids)
+    return share_of_answers(latest, "uptake", used, municipality_ids)
 
 
-# --- Projects and networks -----------------------------------------------------------------
+# --- Projects, networks, programmes -------------------------------------------------------
 
 
-@indicator("projects")
+@indicator(
+    "projects",
+    label=_("Udviklingsprojekter"),
+    unit=_("projekter"),
+    counts=_(
+        "Udviklingsprojekter, som de målte operatører har identificeret i perioden; med "
+        "'tæl virksomheder' forskellige virksomheder i stedet for projekter."
+    ),
+)
 def projects(
-    period, municipality_ids, *, funding=None, application_help=None, distinct_companies=False
+    period,
+    municipality_ids,
+    operator_ids,
+    *,
+    funding=None,
+    application_help=None,
+    distinct_companies=False,
 ) -> Result:
-    """Development projects identified in the period. Seed 000: "10 udviklingsprojekter
-    identificeret pr. kommune"; with funding=lag, application_help=true and
-    distinct_companies: "2 virksomheder pr. kommune hjulpet til at søge LAG-midler"."""
+    """Seed 000: "Det forventes, at der gennemsnitligt identificeres 10 udviklingsprojekter
+    pr. kommune"; with funding=lag, application_help and distinct_companies: "Hjælpe 2
+    virksomheder pr. kommune med at ansøge om udviklingsfinansiering fra LAG"."""
     rows = DevelopmentProject.objects.filter(
-        identified_on__range=(period.start, period.end), municipality__in=municipality_ids
+        identified_on__range=(period.start, period.end),
+        municipality__in=municipality_ids,
+        operator__in=operator_ids,
     )
     if funding:
         rows = rows.filter(funding=funding)
@@ -405,13 +839,25 @@ def projects(
     return grouped(rows, "municipality", municipality_ids, counted(aggregate))
 
 
-@indicator("amounts_granted")
-def amounts_granted(period, municipality_ids, *, funding=None, application_help=None) -> Result:
-    """DKK granted to the development projects identified in the period (the sum of their
-    granted amounts). Seed 000: applications for LAG and other funds, and what they got."""
+@indicator(
+    "amounts_granted",
+    label=_("Bevilget til udviklingsprojekter"),
+    unit=_("kr."),
+    counts=_(
+        "Summen af de bevilgede beløb til de udviklingsprojekter, de målte operatører har "
+        "identificeret i perioden."
+    ),
+    excludes=_("Projekter uden bevilget beløb tæller ikke."),
+)
+def amounts_granted(
+    period, municipality_ids, operator_ids, *, funding=None, application_help=None
+) -> Result:
+    """Seed 000: "26 udviklingsprojekter med en samlet offentlig medfinansiering på kr.
+    13.000.000"."""
     rows = DevelopmentProject.objects.filter(
         identified_on__range=(period.start, period.end),
         municipality__in=municipality_ids,
+        operator__in=operator_ids,
         amount_granted__isnull=False,
     )
     if funding:
@@ -421,56 +867,154 @@ def amounts_granted(period, municipality_ids, *, funding=None, application_help=
     return grouped(rows, "municipality", municipality_ids, counted(Sum("amount_granted")))
 
 
-@indicator("networks")
-def networks(period, municipality_ids) -> Result:
-    """Business networks started by the end of the period. Seed 000: "et erhvervsnetværk i
-    hver kommune"."""
-    rows = Network.objects.filter(started_on__lte=period.end, municipality__in=municipality_ids)
-    return grouped(rows, "municipality", municipality_ids, counted(Count("pk")))
+NETWORK_SPANS = """
+    WITH spans AS (
+        SELECT id AS network_id, municipality_id FROM crm_network WHERE id = ANY(%(ids)s)
+        UNION
+        SELECT network_id, municipality_id FROM crm_network_municipalities
+        WHERE network_id = ANY(%(ids)s)
+    )
+    SELECT municipality_id, COUNT(*) FROM spans
+    WHERE municipality_id = ANY(%(municipalities)s) GROUP BY municipality_id
+"""
 
 
-@indicator("enrolments")
-def enrolments(period, municipality_ids, *, growth_level=None, subject=None) -> Result:
-    """Growth programme enrolments started in the period. Seed 001 §7: "vækstforløb på
-    A-, B- og C-niveau" for founders and companies."""
+@indicator(
+    "networks",
+    label=_("Erhvervsnetværk oprettet"),
+    unit=_("netværk"),
+    counts=_(
+        "Netværk, som de målte operatører har oprettet i perioden. Et netværk tæller i hver "
+        "kommune, det dækker; totalen er summen over kommunerne (et tværkommunalt netværk "
+        "tæller i hver af sine kommuner)."
+    ),
+    excludes=_(
+        "Netværk oprettet før perioden, og med et mindste antal medlemmer: netværk med færre "
+        "medlemsvirksomheder."
+    ),
+)
+def networks(period, municipality_ids, operator_ids, *, min_members=None) -> Result:
+    """Seed 000: "Oprettelse af virksomhedsnetværk i alle kommuner – gerne tværkommunale";
+    seed 003: "virksomhedsnetværk af minimum 5 parter" (min_members=5)."""
+    rows = Network.objects.filter(
+        started_on__range=(period.start, period.end), operator__in=operator_ids
+    )
+    if min_members:
+        rows = rows.annotate(size=Count("members")).filter(size__gte=min_members)
+    ids = list(rows.values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(NETWORK_SPANS, {"ids": ids, "municipalities": list(municipality_ids)})
+        found = dict(cursor.fetchall())
+    per_municipality = {mid: Measure.count(found.get(mid)) for mid in municipality_ids}
+    return Result(per_municipality, Measure.count(sum(found.values())))
+
+
+@indicator(
+    "enrolments",
+    label=_("Vækstforløb"),
+    unit=_("forløb"),
+    counts=_(
+        "Vækstforløb (regionale programmer), som de målte operatører har sat i gang i "
+        "perioden, efter vækstniveau og for iværksættere (før start og til og med tre år "
+        "efter start) eller virksomheder."
+    ),
+)
+def enrolments(
+    period, municipality_ids, operator_ids, *, growth_level=None, subject=None
+) -> Result:
+    """Seed 001 §1: "Vækstforløb for iværksættere/virksomheder på A-, B- og C-niveau"."""
     rows = ProgrammeEnrolment.objects.filter(
-        started_on__range=(period.start, period.end), municipality__in=municipality_ids
+        started_on__range=(period.start, period.end),
+        municipality__in=municipality_ids,
+        operator__in=operator_ids,
     )
     if growth_level:
         rows = rows.filter(growth_level=growth_level)
-    if subject:
-        rows = rows.filter(**{f"{subject}__isnull": False})
+    rows = rows.filter(subject_filter(subject, "started_on"))
     return grouped(rows, "municipality", municipality_ids, counted(Count("pk")))
 
 
 # --- User evaluation (brugerevaluering) ----------------------------------------------------
 
+SURVEY = _("Svar i brugerevalueringen om vejledning fra de målte operatører, besvaret i perioden.")
+# "Med vækstambitioner" (seed 001 §7): a growth potential (A/B/C), or the growth segment of
+# the company or of the answer itself.
+GROWTH_AMBITION = (
+    Q(company__growth_potential__gt="")
+    | Q(company__segment=Company.Segment.GROWTH)
+    | Q(segment=Company.Segment.GROWTH)
+)
 
-def evaluations_in(period, municipality_ids, *, segment=None, themes=None, operator_kinds=None):
+
+def evaluations_in(
+    period, municipality_ids, operator_ids, *, segment=None, themes=None, growth_ambitions=False
+):
+    """Answers about the measured operators' guidance (``Evaluation.operator`` is the
+    operator whose guidance was evaluated)."""
     from contracts.models import Evaluation
 
     rows = Evaluation.objects.filter(
-        answered_on__range=(period.start, period.end), municipality__in=municipality_ids
+        answered_on__range=(period.start, period.end),
+        municipality__in=municipality_ids,
+        operator__in=operator_ids,
     )
-    filters = {"segment": segment, "themes__overlap": themes, "operator__kind__in": operator_kinds}
-    return rows.filter(**{key: value for key, value in filters.items() if value is not None})
+    filters = {"segment": segment, "themes__overlap": themes}
+    rows = rows.filter(**{key: value for key, value in filters.items() if value is not None})
+    if growth_ambitions:  # seed 001 §7: founders, new companies, and companies with ambitions
+        rows = rows.filter(subject_filter("entrepreneur", "answered_on") | GROWTH_AMBITION)
+    return rows
 
 
-@indicator("satisfaction_share")
-def satisfaction_share(period, municipality_ids, *, answers=("very",), **params) -> Result:
+@indicator(
+    "satisfaction_share",
+    label=_("Andel tilfredse brugere"),
+    unit="%",
+    counts=SURVEY,
+    excludes=_("'Ved ikke' og ubesvarede udgår af beregningen."),
+    numerator=_("svar der tæller (fx 'Meget tilfreds')"),
+    denominator=_("svar på spørgsmålet om tilfredshed"),
+    is_share=True,
+)
+def satisfaction_share(
+    period,
+    municipality_ids,
+    operator_ids,
+    *,
+    answers=("very",),
+    segment=None,
+    themes=None,
+    growth_ambitions=False,
+) -> Result:
     """Seed 002, Mål 3: "Mindst 80 pct. ... angiver ..., at de er 'Meget tilfredse' med
-    erhvervshusmedarbejderens faglige kompetencer" (answers=very); seed 001 §7: ">80 %
-    tilfredse eller meget tilfredse" (answers=very,satisfied). "Ved ikke" is left out of
-    the denominator (``share_of_answers``)."""
-    rows = evaluations_in(period, municipality_ids, **params)
+    erhvervshusmedarbejderens faglige kompetencer" (answers=very); seed 001 §7: "Mere end 80%
+    af vejledte iværksættere og eksisterende virksomheder med vækstambitioner skal være
+    tilfredse eller meget tilfredse" (answers=very,satisfied, growth_ambitions)."""
+    rows = evaluations_in(
+        period,
+        municipality_ids,
+        operator_ids,
+        segment=segment,
+        themes=themes,
+        growth_ambitions=growth_ambitions,
+    )
     return share_of_answers(rows, "satisfaction", answers, municipality_ids)
 
 
-@indicator("nps")
-def nps(period, municipality_ids, **params) -> Result:
-    """Seed 002, Mål 3: "Net Promotor Score (NPS) på mindst 70": % promoters (9-10) minus
-    % detractors (0-6); numerator is promoters minus detractors."""
-    rows = evaluations_in(period, municipality_ids, **params).filter(nps__isnull=False)
+@indicator(
+    "nps",
+    label=_("Net Promoter Score"),
+    unit=_("NPS"),
+    counts=SURVEY + " " + _("Andel anbefalere (9-10) minus andel kritikere (0-6) i procentpoint."),
+    excludes=_("Svar uden score tæller ikke."),
+    numerator=_("anbefalere minus kritikere"),
+    denominator=_("svar med score"),
+    is_share=True,
+)
+def nps(period, municipality_ids, operator_ids, *, segment=None, themes=None) -> Result:
+    """Seed 002, Mål 3: "Net Promotor Score (NPS) på mindst 70"."""
+    rows = evaluations_in(
+        period, municipality_ids, operator_ids, segment=segment, themes=themes
+    ).filter(nps__isnull=False)
     aggregates = {
         "promoters": Count("pk", filter=Q(nps__gte=9)),
         "detractors": Count("pk", filter=Q(nps__lte=6)),
@@ -487,10 +1031,20 @@ def nps(period, municipality_ids, **params) -> Result:
     return grouped(rows, "municipality", municipality_ids, to_measure)
 
 
-@indicator("effect_share")
-def effect_share(period, municipality_ids, **params) -> Result:
+@indicator(
+    "effect_share",
+    label=_("Andel der forventer positiv effekt 'I høj grad'"),
+    unit="%",
+    counts=SURVEY
+    + " "
+    + _("Med temaer: kun svar fra virksomheder, der har angivet vejledning i temaet."),
+    excludes=_("'Ved ikke' og ubesvarede udgår af beregningen."),
+    numerator=_("svar 'I høj grad'"),
+    denominator=_("svar på spørgsmålet om effekt"),
+    is_share=True,
+)
+def effect_share(period, municipality_ids, operator_ids, *, themes=None, segment=None) -> Result:
     """Seed 002, Mål 5-7: "vurderer 70 pct. ... at vejledningen 'I høj grad' forventes at
-    have en positiv effekt" - overall, or for themes=[green] / themes=[digital]. "Ved ikke"
-    is left out of the denominator (``share_of_answers``)."""
-    rows = evaluations_in(period, municipality_ids, **params)
+    have en positiv effekt" - overall, or for themes=[green] / themes=[digital]."""
+    rows = evaluations_in(period, municipality_ids, operator_ids, themes=themes, segment=segment)
     return share_of_answers(rows, "effect", ["high"], municipality_ids)

@@ -73,6 +73,23 @@ class Contract(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def counts_demo_answers(self) -> bool:
+        """Survey answers made up by the demo are among those this contract's goals read."""
+        return Evaluation.objects.filter(
+            is_demo=True,
+            municipality__in=self.municipalities.all(),
+            operator__in=self.parties.all(),
+        ).exists()
+
+
+MEASURED_CHOICES = [
+    ("", _("Alle kontraktens parter")),
+    (Operator.Kind.LOCAL, _("Kontraktens lokale erhvervsservice")),
+    (Operator.Kind.HUB, _("Kontraktens erhvervshus")),
+    (Operator.Kind.FOCUSED, _("Kontraktens fokuserede erhvervsservice")),
+    (Operator.Kind.PROGRAMME, _("Kontraktens programoperatør")),
+]
+
 
 class Goal(models.Model):
     class TargetKind(models.TextChoices):
@@ -98,7 +115,14 @@ class Goal(models.Model):
         _("måltype"), max_length=5, choices=TargetKind.choices, default=TargetKind.COUNT
     )
     target = models.DecimalField(_("mål"), max_digits=12, decimal_places=2, null=True, blank=True)
+    # More than the target ("Mere end 80%", seed 001 §7), not "at least" (the default).
+    strict = models.BooleanField(_("mere end målet (ikke lig med)"), default=False)
     per_municipality = models.BooleanField(_("mål pr. kommune"), default=False)
+    # Whose work the goal measures: the contract's parties, or those of one kind among them
+    # ("erhvervshuset", "de lokale erhvervsserviceoperatører"). Nobody else's records count.
+    measures = models.CharField(
+        _("måler arbejdet hos"), max_length=10, choices=MEASURED_CHOICES, blank=True
+    )
     starts_on = models.DateField(_("egen periode fra"), null=True, blank=True)
     ends_on = models.DateField(_("egen periode til"), null=True, blank=True)
     comment = models.TextField(_("kommentar"), blank=True)
@@ -132,6 +156,34 @@ class Goal(models.Model):
     @property
     def is_computed(self) -> bool:
         return bool(self.indicator) and not self.is_milestone
+
+    @property
+    def is_external(self) -> bool:
+        return not self.indicator and not self.is_milestone
+
+    def measured_operators(self):
+        """The operators whose records this goal counts: the contract's parties, narrowed to
+        one kind when ``measures`` says so."""
+        parties = self.contract.parties.all()  # prefetched by the attainment run
+        return [party for party in parties if not self.measures or party.kind == self.measures]
+
+
+class GoalTarget(models.Model):
+    """A goal's target for one municipality, where the contract sets it per municipality
+    (seed 000: "pr. kommune"; seed 002, Mål 2: "fastsættes nærmere under de lokale mål")."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="local_targets")
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    target = models.DecimalField(_("mål"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["goal", "municipality__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "municipality"], name="goal_target_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.goal} {self.municipality}: {self.target}"
 
 
 class Evaluation(models.Model):
@@ -184,6 +236,8 @@ class Evaluation(models.Model):
         _("brug af henvisning"), max_length=8, choices=Referral.Uptake.choices, blank=True
     )
     source = models.CharField(max_length=100, blank=True)
+    # Made up by the demo: every page and PDF that counts it says so.
+    is_demo = models.BooleanField(_("demo-svar"), default=False)
 
     class Meta:
         ordering = ["-answered_on"]
@@ -221,6 +275,8 @@ class Snapshot(models.Model):
         ON_TRACK = "on_track", _("På vej")
         AT_RISK = "at_risk", _("I risiko")
         BEHIND = "behind", _("Bagud")
+        NOT_MET = "not_met", _("Ikke opfyldt")
+        TRACKED = "tracked", _("Følges (intet mål)")
         NO_DATA = "no_data", _("Ingen data")
 
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="snapshots")
@@ -233,6 +289,8 @@ class Snapshot(models.Model):
     denominator = models.DecimalField(max_digits=14, decimal_places=2, null=True)
     target = models.DecimalField(max_digits=12, decimal_places=2, null=True)
     attainment = models.DecimalField(max_digits=8, decimal_places=1, null=True)
+    # A running goal's value expected at the period's end, from its snapshot history.
+    forecast = models.DecimalField(max_digits=14, decimal_places=2, null=True)
     status = models.CharField(max_length=8, choices=Status.choices)
     computed_at = models.DateTimeField(auto_now_add=True)
 
@@ -274,15 +332,20 @@ class PaymentRule(models.Model):
 
 
 class BudgetLine(models.Model):
+    class Side(models.TextChoices):
+        EXPENSE = "expense", _("Udgift")
+        FINANCING = "financing", _("Finansiering")
+
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="budget_lines")
     municipality = models.ForeignKey(
         Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    side = models.CharField(_("side"), max_length=9, choices=Side.choices, default=Side.EXPENSE)
     name = models.CharField(_("budgetlinje"), max_length=200)
     amount = models.DecimalField(_("beløb (kr.)"), max_digits=12, decimal_places=2)
 
     class Meta:
-        ordering = ["contract", "municipality", "name"]
+        ordering = ["contract", "side", "municipality", "name"]
 
     def __str__(self) -> str:
         return self.name

@@ -6,9 +6,6 @@ contract text only, never a company or a person. The settlement, for managers, n
 evidence by id with a masked CPR number or a company name, never a full CPR number.
 """
 
-import datetime
-
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -16,7 +13,7 @@ from rest_framework import serializers
 
 from contracts import indicators, services
 from contracts.models import AttainmentRun, Contract, Evaluation, Goal, PaymentRule, Snapshot
-from crm.models import Founder, Operator
+from crm.models import Company, Founder, Operator
 from crm.permissions import MEMBER
 from crm.serializers import ScopedPrimaryKeyRelatedField
 from crm.services import DomainError
@@ -226,6 +223,8 @@ class GoalSerializer(serializers.ModelSerializer):
             "target_kind",
             "target",
             "per_municipality",
+            "measures",
+            "strict",
             "starts_on",
             "ends_on",
             "comment",
@@ -384,26 +383,24 @@ class EvaluationExportQuerySerializer(SettlementQuerySerializer):
 
 
 class EvidenceSerializer(serializers.Serializer):
-    """A registration the settlement pays for: a founder (by masked CPR number, dated by
-    its first paid guidance) or a referral (by the company's name, or the founder's masked
-    CPR number, dated when sent), with the amount paid for it."""
+    """A registration the settlement pays for: a founder (by masked CPR number) or a
+    company up to three years after its start (by name), dated by its first paid guidance,
+    or a referral (by the company's name, or the founder's masked CPR number, dated when
+    sent), with the amount paid for it."""
 
     id = serializers.IntegerField()
-    date = serializers.SerializerMethodField()
+    date = serializers.DateField(source="on")
     masked_cpr = serializers.SerializerMethodField()
     company_name = serializers.SerializerMethodField()
     amount = serializers.DecimalField(source="paid", max_digits=10, decimal_places=2)
 
-    def get_date(self, item) -> datetime.date:
-        if isinstance(item, Founder):
-            return item.first_guided
-        return timezone.localdate(item.sent_at)
-
     def get_masked_cpr(self, item) -> str | None:
-        founder = item if isinstance(item, Founder) else item.founder
+        founder = item if isinstance(item, Founder) else getattr(item, "founder", None)
         return founder.masked_cpr if founder else None
 
     def get_company_name(self, item) -> str | None:
+        if isinstance(item, Company):
+            return item.name
         company = None if isinstance(item, Founder) else item.company
         return company.name if company else None
 

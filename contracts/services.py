@@ -5,9 +5,9 @@ import inspect
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import FieldError, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import DateField, F, Func, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +23,6 @@ from contracts.models import (
     Snapshot,
 )
 from crm.models import Company, Founder, GuidanceSession, Membership, Municipality, Operator
-from crm.models.records import NEW_COMPANY_YEARS
 from crm.services import DomainError, NotAllowed
 from referrals.models import Referral
 
@@ -37,14 +36,25 @@ def pace(period: indicators.Period, as_of: datetime.date) -> Decimal:
     return max(Decimal(0), min(Decimal(1), Decimal(passed) / Decimal(days)))
 
 
+def meets(goal: Goal, value: Decimal, target: Decimal) -> bool:
+    """The target is met: at least the target, or more than it where the contract says
+    "mere end" (``Goal.strict``)."""
+    return value > target if goal.strict else value >= target
+
+
 def judge(goal: Goal, value: Decimal | None, target: Decimal | None, share_of_period: Decimal):
-    """(attainment %, status). A count is judged against a straight line from zero to the
-    target at the end of the period; a share or NPS against the target itself."""
-    if value is None or target is None:
+    """(attainment %, status). A finished period gives the final result, met or not met. A
+    running count is judged against a straight line from zero to the target at the end of
+    the period; a share or NPS against the target itself. No target: the value is followed."""
+    if value is None:
         return None, Snapshot.Status.NO_DATA
+    if target is None:
+        return None, Snapshot.Status.TRACKED
     attainment = (value * 100 / target).quantize(Decimal("0.1")) if target else None
-    if value >= target:
+    if meets(goal, value, target):
         return attainment, Snapshot.Status.MET
+    if share_of_period >= 1:
+        return attainment, Snapshot.Status.NOT_MET
     expected = target * share_of_period if goal.target_kind == Goal.TargetKind.COUNT else target
     if value >= expected:
         return attainment, Snapshot.Status.ON_TRACK
@@ -53,21 +63,71 @@ def judge(goal: Goal, value: Decimal | None, target: Decimal | None, share_of_pe
     return attainment, Snapshot.Status.BEHIND
 
 
-def goal_snapshots(goal: Goal, municipality_ids: list[int], as_of: datetime.date):
+BOUNDS = {Goal.TargetKind.SHARE: (0, 100), Goal.TargetKind.NPS: (-100, 100)}
+
+
+def forecast(goal: Goal, history, as_of: datetime.date, value: Decimal | None):
+    """The value expected at the end of a running goal's period: the least-squares line
+    through its earlier snapshots in the period and today's value, extended to the last day.
+    A count also starts from zero on the first day (so one value is extended at its pace);
+    a share or NPS with no history is expected to stay where it is. None once the period is
+    over (the value is final) or without a value."""
+    start, end = goal.period
+    if value is None or as_of >= end:
+        return None
+    points = [(day, v) for day, v in history if start <= day < as_of and v is not None]
+    points.append((as_of, value))
+    if goal.target_kind == Goal.TargetKind.COUNT:
+        points.insert(0, (start - datetime.timedelta(days=1), Decimal(0)))
+    if len(points) < 2:
+        return value
+    xs = [Decimal((day - start).days) for day, _v in points]
+    ys = [Decimal(v) for _day, v in points]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+    expected = mean_y + slope * (Decimal((end - start).days) - mean_x)
+    low, high = BOUNDS.get(goal.target_kind, (0, None))
+    expected = max(Decimal(low), expected if high is None else min(Decimal(high), expected))
+    return expected.quantize(Decimal("0.01"))
+
+
+def goal_targets(goal: Goal, municipality_ids) -> tuple[Decimal | None, dict]:
+    """(the total target, the target of each municipality). A municipality's own target
+    (``GoalTarget``) comes first, then the goal's target where it is set per municipality. A
+    count set per municipality totals the municipalities' targets (when each has one)."""
+    local = {t.municipality_id: t.target for t in goal.local_targets.all()}
+    default = goal.target if goal.per_municipality else None
+    each = {mid: local.get(mid, default) for mid in municipality_ids}
+    if goal.target is not None and not goal.per_municipality:
+        return goal.target, each
+    if goal.target_kind != Goal.TargetKind.COUNT:
+        return goal.target, each
+    known = [target for target in each.values() if target is not None]
+    total = sum(known) if known and len(known) == len(each) else None
+    return total, each
+
+
+def goal_snapshots(goal: Goal, municipality_ids: list[int], as_of: datetime.date, history=None):
+    """The goal's snapshots as of ``as_of``, the total first: its indicator over the records
+    of the operators it measures (``Goal.measured_operators``). ``history`` maps a
+    municipality id (None: the total) to its earlier (date, value) pairs, for the forecast."""
     start, end = goal.period
     period = indicators.Period(start, min(end, as_of))
     share_of_period = pace(indicators.Period(start, end), as_of)
+    operator_ids = [operator.pk for operator in goal.measured_operators()]
     result = indicators.compute(
-        goal.indicator, period, municipality_ids, goal.params, hourly_rate=goal.contract.hourly_rate
+        goal.indicator,
+        period,
+        municipality_ids,
+        operator_ids,
+        goal.params,
+        hourly_rate=goal.contract.hourly_rate,
     )
-    target_each = goal.target if goal.per_municipality else None
-    total_target = (
-        goal.target * len(municipality_ids)
-        if goal.per_municipality and goal.target_kind == Goal.TargetKind.COUNT
-        else goal.target
-    )
+    total_target, targets = goal_targets(goal, municipality_ids)
     rows = [(None, result.total, total_target)]
-    rows += [(mid, measure, target_each) for mid, measure in result.per_municipality.items()]
+    rows += [(mid, measure, targets[mid]) for mid, measure in result.per_municipality.items()]
+    history = history or {}
     for municipality_id, measure, target in rows:
         attainment, status = judge(goal, measure.value, target, share_of_period)
         yield Snapshot(
@@ -79,8 +139,28 @@ def goal_snapshots(goal: Goal, municipality_ids: list[int], as_of: datetime.date
             denominator=measure.denominator,
             target=target,
             attainment=attainment,
+            forecast=forecast(goal, history.get(municipality_id, []), as_of, measure.value),
             status=status,
         )
+
+
+def snapshot_history(goals, as_of: datetime.date) -> dict:
+    """goal id -> municipality id (None: total) -> [(date, value)] of the snapshots before
+    ``as_of`` (one query)."""
+    history = {}
+    rows = Snapshot.objects.filter(goal__in=goals, as_of__lt=as_of).order_by("as_of")
+    for goal_id, municipality_id, day, value in rows.values_list(
+        "goal_id", "municipality_id", "as_of", "value"
+    ):
+        history.setdefault(goal_id, {}).setdefault(municipality_id, []).append((day, value))
+    return history
+
+
+def computed_goals(contract: Contract):
+    """The contract's goals with what computing them reads (parties, local targets)."""
+    return contract.goals.select_related("contract").prefetch_related(
+        "local_targets", "contract__parties"
+    )
 
 
 def compute_attainment(contract: Contract, as_of: datetime.date) -> AttainmentRun:
@@ -89,10 +169,13 @@ def compute_attainment(contract: Contract, as_of: datetime.date) -> AttainmentRu
     run that dies halfway leaves the previous complete set in place."""
     run = AttainmentRun.objects.create(contract=contract, as_of=as_of)
     municipality_ids = list(contract.municipalities.values_list("pk", flat=True))
-    goals = [goal for goal in contract.goals.all() if goal.is_computed]
+    goals = [goal for goal in computed_goals(contract) if goal.is_computed]
     try:
+        history = snapshot_history(goals, as_of)
         snapshots = [
-            snap for goal in goals for snap in goal_snapshots(goal, municipality_ids, as_of)
+            snap
+            for goal in goals
+            for snap in goal_snapshots(goal, municipality_ids, as_of, history.get(goal.pk))
         ]
         with transaction.atomic():
             Snapshot.objects.filter(goal__in=goals, as_of=as_of).delete()
@@ -152,7 +235,7 @@ CONTRACT_FIELDS = {"kind", "title", "status", "starts_on", "ends_on", "document"
 CONTRACT_FIELDS |= {"hourly_rate", "source"}
 GOAL_FIELDS = {"number", "title", "text", "indicator", "params", "target_kind", "target"}
 GOAL_FIELDS |= {"per_municipality", "starts_on", "ends_on", "comment", "is_milestone"}
-GOAL_FIELDS |= {"external_value", "external_source"}
+GOAL_FIELDS |= {"external_value", "external_source", "measures", "strict"}
 # An indicator's parameters are tried on this period with no municipality: the queries are
 # built (so a wrong name fails) but never run.
 TRIAL_PERIOD = indicators.Period(datetime.date(2000, 1, 1), datetime.date(2000, 12, 31))
@@ -261,29 +344,53 @@ def do_update_contract(user, contract: Contract, **fields) -> Contract:
     return contract
 
 
+def check_parameter(name: str, value) -> None:
+    """A parameter's value is one its label offers (a known code, a yes/no, a whole number)."""
+    parameter = indicators.PARAMETERS[name]
+    codes = {code for code, _label in parameter.choices}
+    if parameter.kind == "bool":
+        valid = isinstance(value, bool)
+    elif parameter.kind == "int":
+        valid = isinstance(value, int) and not isinstance(value, bool) and value > 0
+    elif parameter.kind == "choices":
+        valid = isinstance(value, list | tuple) and bool(value) and set(value) <= codes
+    else:
+        valid = value in codes
+    if not valid:
+        raise DomainError(
+            _("“%(value)s” er ikke en gyldig værdi for “%(label)s”.")
+            % {"value": value, "label": parameter.label}
+        )
+
+
 def check_goal_indicator(indicator: str, params) -> None:
-    """Refuse an indicator outside the catalogue, or parameters it does not take, before they
-    are stored: a wrong name would otherwise only fail in the nightly computation. The
-    indicator's signature names its own parameters; those it passes on (``**params``) are
-    checked by building its queries for no municipality."""
-    if indicator not in indicators.CATALOGUE:
+    """Refuse an indicator outside the catalogue, parameters it does not take, or values its
+    parameters do not offer, before they are stored: a wrong name would otherwise only fail
+    in the nightly computation."""
+    definition = indicators.CATALOGUE.get(indicator)
+    if definition is None:
         raise DomainError(_("Ukendt indikator “%(indicator)s”.") % {"indicator": indicator})
     if not isinstance(params, dict):
         raise DomainError(_("Parametrene skal være et JSON-objekt."))
-    signature = inspect.signature(indicators.CATALOGUE[indicator])
+    unknown = sorted(set(params) - set(definition.parameters))
+    if unknown:
+        raise DomainError(
+            _("Indikatoren “%(label)s” tager ikke parameteren %(names)s. Den tager: %(takes)s.")
+            % {
+                "label": definition.label,
+                "names": ", ".join(unknown),
+                "takes": ", ".join(definition.parameters) or "-",
+            }
+        )
+    for name, value in params.items():
+        check_parameter(name, value)
     try:
-        signature.bind(TRIAL_PERIOD, [], **params)
-        indicators.compute(indicator, TRIAL_PERIOD, [], params)
-    except (TypeError, ValueError, KeyError, FieldError, ArithmeticError) as error:
-        message = _("Parametrene passer ikke til indikatoren “%(indicator)s” (%(error)s).") % {
-            "indicator": indicator,
-            "error": error,
-        }
-        kinds = [p.kind for p in signature.parameters.values()]
-        if inspect.Parameter.VAR_KEYWORD not in kinds:  # then the signature names them all
-            names = [n for n, p in signature.parameters.items() if p.kind == p.KEYWORD_ONLY]
-            message += " " + _("Den tager: %(names)s.") % {"names": ", ".join(names) or "-"}
-        raise DomainError(message) from error
+        inspect.signature(definition.function).bind(TRIAL_PERIOD, [], [], **params)
+    except TypeError as error:
+        raise DomainError(
+            _("Indikatoren “%(label)s” mangler en parameter (%(error)s).")
+            % {"label": definition.label, "error": error}
+        ) from error
 
 
 def save_goal(goal: Goal, fields: dict) -> Goal:
@@ -385,15 +492,6 @@ class SettlementLine:
     amount: Decimal
 
 
-def three_years_after(field: str) -> Func:
-    """The date ``NEW_COMPANY_YEARS`` after ``field`` (a start date): the last day counted."""
-    return Func(
-        F(field),
-        template=f"(%(expressions)s + interval '{int(NEW_COMPANY_YEARS)} years')::date",
-        output_field=DateField(),
-    )
-
-
 def payable_founders(parties, municipalities, start: datetime.date, end: datetime.date):
     """Seed 001 §8.2: "Registrering af alle vejledte iværksættere (før start og indtil tre
     år)". A founder counts once, in the period of its first full guidance session by one of
@@ -406,13 +504,43 @@ def payable_founders(parties, municipalities, start: datetime.date, end: datetim
     )
     guided = by_parties & (
         Q(company_started_on__isnull=True)
-        | Q(sessions__date__lte=three_years_after("company_started_on"))
+        | Q(sessions__date__lte=indicators.three_years_after("company_started_on"))
     )
     return (  # filtered first, so only the parties' founders are grouped
         Founder.objects.filter(by_parties)
         .annotate(first_guided=Min("sessions__date", filter=guided))
         .filter(first_guided__range=(start, end))
         .only("pk", "name", "birth_date", "created_at")
+        .order_by("first_guided", "pk")
+    )
+
+
+def payable_new_companies(parties, municipalities, start: datetime.date, end: datetime.date):
+    """Seed 001 §5 and §8.2: founders "efter start og indtil tre år" are registered by CVR
+    number, and paid for like founders before start. A company counts once, in the period of
+    its first full guidance session by one of ``parties`` in ``municipalities`` at most three
+    years after its start date; a company started by a founder the parties guided is paid
+    for as that founder, not again. Annotated ``first_guided``."""
+    by_parties = Q(
+        sessions__operator__in=parties,
+        sessions__kind=GuidanceSession.Kind.FULL,
+        sessions__municipality__in=municipalities,
+    )
+    young = by_parties & Q(
+        started_on__isnull=False,
+        sessions__date__lte=indicators.three_years_after("started_on"),
+    )
+    founder_guided = Founder.objects.filter(
+        company=OuterRef("pk"),
+        sessions__operator__in=parties,
+        sessions__kind=GuidanceSession.Kind.FULL,
+    )
+    return (
+        Company.objects.filter(by_parties, started_on__isnull=False)
+        .annotate(first_guided=Min("sessions__date", filter=young))
+        .filter(first_guided__range=(start, end))
+        .exclude(Exists(founder_guided))
+        .only("pk", "name", "cvr", "started_on")
         .order_by("first_guided", "pk")
     )
 
@@ -439,7 +567,7 @@ def payable_referrals(parties, municipalities, start: datetime.date, end: dateti
     founder_stage = (
         Q(founder__isnull=True)
         | Q(founder__company_started_on__isnull=True)
-        | Q(sent_on__lte=three_years_after("founder__company_started_on"))
+        | Q(sent_on__lte=indicators.three_years_after("founder__company_started_on"))
     )
     return (
         Referral.objects.filter(
@@ -476,10 +604,12 @@ def referral_fee(rule: PaymentRule, contract: Contract, hours: Decimal) -> Decim
 
 def settlement(contract: Contract, start: datetime.date, end: datetime.date, *, user=None):
     """What the specialised service owes the local one for ``start``-``end`` (seed 001 §8),
-    with the registrations it pays for as evidence: only the registrations of the
-    contract's local-service parties, and (given ``user``) only in the contract's
-    municipalities where the user may see records. Founders are paid the rule's amount;
-    growth referrals ``referral_fee``."""
+    with the registrations it pays for as evidence (each with ``label``, ``on`` and
+    ``paid``): only registrations inside the contract's period, only those of the contract's
+    local-service parties, and (given ``user``) only in the contract's municipalities where
+    the user may see records. Founders, and companies up to three years after their start,
+    are paid the rule's amount; growth referrals ``referral_fee``."""
+    start, end = max(start, contract.starts_on), min(end, contract.ends_on)
     parties = contract.parties.filter(kind=Operator.Kind.LOCAL)
     municipalities = contract.municipalities.all()
     if user is not None:
@@ -490,12 +620,19 @@ def settlement(contract: Contract, start: datetime.date, end: datetime.date, *, 
     for rule in contract.payment_rules.all():
         if rule.kind == PaymentRule.Kind.FOUNDER:
             evidence = list(payable_founders(parties, municipalities, start, end))
-            for founder in evidence:
-                founder.paid = rule.amount
+            evidence += payable_new_companies(parties, municipalities, start, end)
+            for item in evidence:
+                item.paid, item.on = rule.amount, item.first_guided
+                item.label = getattr(item, "masked_cpr", None) or f"{item.name} (CVR {item.cvr})"
+            evidence.sort(key=lambda item: item.on)
         else:
             evidence = list(payable_referrals(parties, municipalities, start, end))
             for referral in evidence:
                 referral.paid = referral_fee(rule, contract, referral.screening_hours)
+                referral.on = referral.sent_on
+                referral.label = (
+                    referral.founder.masked_cpr if referral.founder else (referral.company.name)
+                )
         lines.append(SettlementLine(rule, evidence, sum((e.paid for e in evidence), Decimal(0))))
     return lines, sum((line.amount for line in lines), Decimal(0))
 

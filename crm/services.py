@@ -124,6 +124,12 @@ def operators_of(user):
     return Operator.objects.of(user)
 
 
+def acting_operator(user, municipality: Municipality) -> Operator | None:
+    """The user's operator that works in ``municipality``: a record registered there is its
+    work (contract goals count their parties' records only)."""
+    return operators_of(user).filter(municipalities=municipality).order_by("kind", "pk").first()
+
+
 def check_can_change(user, municipality: Municipality) -> None:
     if not has_municipality_perm(user, "change_records", municipality):
         raise DomainError(
@@ -438,7 +444,7 @@ def has_consent(subject, operator: Operator) -> bool:
 @transaction.atomic
 def do_create_network(user, *, municipalities=(), members=(), **fields) -> Network:
     check_can_change(user, fields["municipality"])
-    network = Network(**fields)
+    network = Network(operator=acting_operator(user, fields["municipality"]), **fields)
     network.full_clean()
     network.save()
     network.municipalities.set(municipalities)
@@ -454,7 +460,12 @@ def do_join_network(user, network: Network, company: Company) -> None:
 @transaction.atomic
 def do_add_project(user, company: Company, **fields) -> DevelopmentProject:
     check_can_change(user, company.municipality)
-    project = DevelopmentProject(company=company, municipality=company.municipality, **fields)
+    project = DevelopmentProject(
+        company=company,
+        municipality=company.municipality,
+        operator=acting_operator(user, company.municipality),
+        **fields,
+    )
     project.full_clean()
     project.save()
     return project
@@ -465,7 +476,7 @@ def do_update_project(user, project: DevelopmentProject, **fields) -> Developmen
     """Correct a development project or move it on (status, amount granted); its company and
     municipality stay."""
     check_can_change(user, project.municipality)
-    check_fixed(project, fields, ["company", "municipality"])
+    check_fixed(project, fields, ["company", "municipality", "operator"])
     for name, value in fields.items():
         setattr(project, name, value)
     project.full_clean()
@@ -477,7 +488,10 @@ def do_update_project(user, project: DevelopmentProject, **fields) -> Developmen
 def do_enrol_programme(user, subject, **fields) -> ProgrammeEnrolment:
     check_can_change(user, subject.municipality)
     enrolment = ProgrammeEnrolment(
-        **subject_fields(subject), municipality=subject.municipality, **fields
+        **subject_fields(subject),
+        municipality=subject.municipality,
+        operator=acting_operator(user, subject.municipality),
+        **fields,
     )
     enrolment.full_clean()
     enrolment.save()

@@ -131,9 +131,9 @@ GUIDANCE_ROWS = [
 GROWTH_LEVELS = ["A", "B", "C"]
 
 
-def activity_counts(municipality_ids, start, end) -> dict:
+def activity_counts(municipality_ids, operator_ids, start, end) -> dict:
     """Every number of the activity table in two grouped scans (sessions, enrolments)."""
-    sessions = guided_in(Period(start, end), municipality_ids)
+    sessions = guided_in(Period(start, end), municipality_ids, operator_ids)
     counters = {}
     for _label, tier in GUIDANCE_ROWS:
         counters[f"founders_{tier}"] = Count("founder", distinct=True, filter=Q(tier=tier))
@@ -142,7 +142,9 @@ def activity_counts(municipality_ids, start, end) -> dict:
     counters["companies_total"] = Count("company", distinct=True)
     counts = sessions.aggregate(**counters)
     enrolments = ProgrammeEnrolment.objects.filter(
-        municipality__in=municipality_ids, started_on__range=(start, end)
+        municipality__in=municipality_ids,
+        operator__in=operator_ids,
+        started_on__range=(start, end),
     )
     counters = {}
     for subject in ("founder", "company"):
@@ -158,7 +160,8 @@ def activity_table(contract: Contract, start, end) -> list[dict]:
     """The rows of the activity table for ``start``-``end``: label, founders and companies
     (each a count and the matching goal's target, or None)."""
     municipality_ids = list(contract.municipalities.values_list("pk", flat=True))
-    counts = activity_counts(municipality_ids, start, end)
+    operator_ids = list(contract.parties.values_list("pk", flat=True))
+    counts = activity_counts(municipality_ids, operator_ids, start, end)
     targets = {
         (goal.indicator, tuple(sorted(goal.params.items()))): goal.target
         for goal in contract.goals.all()

@@ -11,6 +11,7 @@ import secrets
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from contracts.demo.activity import (
     SYD_HUB,
@@ -22,7 +23,13 @@ from contracts.demo.activity import (
     syd_referrals,
     syd_sessions,
 )
-from contracts.demo.agreements import RURAL_PROGRAMME, programme_2010, syddanmark_2022, viborg_2014
+from contracts.demo.agreements import (
+    RURAL_PROGRAMME,
+    current_contracts,
+    programme_2010,
+    syddanmark_2022,
+    viborg_2014,
+)
 from contracts.demo.evaluations import seed_midtjylland_evaluations, syd_evaluations
 from crm.demo.identifiers import demo_cvrs
 from crm.models import Company, Membership, Municipality, Operator
@@ -55,14 +62,15 @@ def seed_syddanmark_activity(sizes: ActivitySizes) -> dict[str, int]:
 
 @transaction.atomic
 def seed_contracts(activity: ActivitySizes | None = None) -> list[tuple[str, str, str]]:
-    """Create the three demo contracts and the activity they are measured on (both
-    idempotent) and a KKR Syddanmark reader; returns the new login (user name, password,
-    operator)."""
+    """Create the three demo contracts of the seeds, two current ones over the demo's year,
+    the activity they are measured on (all idempotent) and a KKR Syddanmark reader; returns
+    the new login (user name, password, operator)."""
     midt = Municipality.objects.filter(name__in=RURAL_PROGRAMME)
     programme_2010(midt)
     viborg_2014(Municipality.objects.get(name="Viborg"))
     syd = syddanmark_2022()
     seed_syddanmark_activity(activity or ActivitySizes())
+    current_contracts(timezone.localdate())
     seed_midtjylland_evaluations()
     user, _ = get_user_model().objects.get_or_create(
         username="kkrsyd",

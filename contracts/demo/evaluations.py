@@ -38,6 +38,7 @@ def answer(activity: Activity, segment: str, themes: list[str], **fields) -> Eva
         nps=nps if rng.random() < 0.95 else None,
         effect=rng.choices(EFFECT, EFFECT_WEIGHTS[theme])[0],
         source=EVALUATION_SOURCE,
+        is_demo=True,
         **fields,
     )
 
@@ -108,7 +109,11 @@ def viborg_2014_answers(activity: Activity, source: str, count: int = 70) -> lis
             municipality=viborg,
             answered_on=activity.weekday(D(2014, 2, 1), D(2014, 12, 19)),
             satisfaction=rng.choices(SATISFACTION, SURVEY_2014_WEIGHTS)[0],
+            # Goal 5 counts founders and companies with growth ambitions: most answers are
+            # from the growth segment, the rest from companies the goal leaves out.
+            segment="growth" if rng.random() < 0.6 else "operations",
             source=source,
+            is_demo=True,
         )
         for _ in range(count)
     ]

@@ -25,7 +25,11 @@ def seed_networks(plan: Plan, companies: list[Company]) -> int:
     for name, kind, codes in specs:
         home = by_code[codes[0]]
         network = Network(
-            name=name, kind=kind, municipality=home, started_on=plan.date_within(6 * 365)
+            name=name,
+            kind=kind,
+            municipality=home,
+            started_on=plan.date_within(6 * 365),
+            operator=plan.local[home.pk],
         )
         networks.append(network)
         spans += [(network, by_code[code]) for code in codes]
@@ -54,6 +58,7 @@ def build_projects(plan: Plan, count: int, companies: list[Company]) -> list:
             DevelopmentProject(
                 company=company,
                 municipality_id=company.municipality_id,
+                operator=plan.local[company.municipality_id],
                 title=rng.choice(PROJECT_TITLES),
                 identified_on=plan.date_within(2 * 365),
                 funding=plan.weighted(DevelopmentProject.Funding.values, [55, 20, 25]),
@@ -68,7 +73,8 @@ def build_projects(plan: Plan, count: int, companies: list[Company]) -> list:
 
 
 def build_enrolments(plan: Plan, count: int, companies: list, founders: list) -> list:
-    """Growth programmes: companies with a growth potential first, and some founders."""
+    """Growth programmes (run by the hub, seed 001 §6): companies with a growth potential
+    first, and some founders."""
     rng = plan.rng
     rated = [c for c in companies if c.growth_potential] or companies
     subjects = rng.sample(rated, min(len(rated), count * 4 // 5))
@@ -79,6 +85,7 @@ def build_enrolments(plan: Plan, count: int, companies: list, founders: list) ->
                 company=s if isinstance(s, Company) else None,
                 founder=s if isinstance(s, Founder) else None,
                 municipality_id=s.municipality_id,
+                operator=plan.hub,
                 programme=rng.choice(PROGRAMMES) if isinstance(s, Company) else FOUNDER_PROGRAMME,
                 growth_level=getattr(s, "growth_potential", "") or rng.choice("ABC"),
                 started_on=plan.date_within(365),

@@ -542,6 +542,15 @@ class Network(models.Model):
         Company, related_name="networks", blank=True, verbose_name=_("medlemmer")
     )
     started_on = models.DateField(_("startet"))
+    # The operator whose work this is (contract goals count their parties' records only).
+    operator = models.ForeignKey(
+        Operator,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("operatør"),
+    )
 
     objects = ScopedQuerySet.as_manager()
 
@@ -584,6 +593,15 @@ class DevelopmentProject(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.IDENTIFIED
     )
+    # The operator whose work this is (contract goals count their parties' records only).
+    operator = models.ForeignKey(
+        Operator,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("operatør"),
+    )
 
     class ProjectQuerySet(SharedQuerySet):
         subject_fields = ("company",)
@@ -610,6 +628,15 @@ class ProgrammeEnrolment(models.Model):
     programme = models.CharField(_("vækstprogram"), max_length=200)
     growth_level = models.CharField(_("vækstniveau"), max_length=1, choices=GrowthLevel.choices)
     started_on = models.DateField(_("startet"))
+    # The operator whose work this is (contract goals count their parties' records only).
+    operator = models.ForeignKey(
+        Operator,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("operatør"),
+    )
 
     objects = SharedQuerySet.as_manager()
 
