@@ -8,6 +8,7 @@ and anonymous is a fresh ``Client()``.
 """
 
 import datetime
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,16 @@ from tests.factories import OperatorFactory, UserFactory
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """A test database of this run's own (``test_<name>_<pid>``): two runs on one PostgreSQL
+    (two developers, or a run beside CI) never drop or reuse each other's database."""
+    from django.conf import settings
+
+    test = settings.DATABASES["default"].setdefault("TEST", {})
+    test["NAME"] = f"test_{settings.DATABASES['default']['NAME']}_{os.getpid()}"
 
 
 @pytest.fixture(autouse=True)
