@@ -7,6 +7,7 @@ it, its goals and its milestones, computing, importing and settling need
 ``contracts.services.check_can_manage``: 403 without it.
 """
 
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,7 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -23,6 +24,7 @@ from rest_framework.routers import DefaultRouter
 
 from contracts import evaluations, services
 from contracts import serializers as shapes
+from contracts.definitions import goal_definitions
 from contracts.models import Contract, Evaluation, Goal, Snapshot
 from contracts.tasks import compute_contract_attainment
 from contracts.views import access_contract
@@ -150,6 +152,17 @@ class ContractViewSet(
         body = {"start": start, "end": end, "lines": lines, "total": total}
         return Response(shapes.SettlementSerializer(body).data)
 
+    @extend_schema(responses=shapes.GoalDefinitionSerializer(many=True))
+    @action(detail=True)
+    def definitions(self, request, pk=None):
+        """Each goal's published definition, as on the contract's definitions page: the
+        clause, what counts and what does not, whose records, the unit, the parameters in
+        words, and the numerator and denominator behind the newest total."""
+        contract = self.get_object()
+        prefetch_related_objects([contract], "goals__local_targets__municipality")
+        definitions = goal_definitions(contract)
+        return Response(shapes.GoalDefinitionSerializer(definitions, many=True).data)
+
     @extend_schema(
         parameters=[shapes.EvaluationExportQuerySerializer],
         responses={
@@ -223,6 +236,26 @@ class GoalViewSet(
             self.request.user, serializer.instance, **serializer.validated_data
         )
 
+    @extend_schema(
+        methods=["put"],
+        request=shapes.GoalTargetsSerializer,
+        responses=shapes.GoalTargetsSerializer,
+    )
+    @extend_schema(methods=["get"], responses=shapes.GoalTargetsSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def targets(self, request, pk=None):
+        """The goal's own target per municipality (``GoalTarget``). POST, for managers of
+        the parties: the targets of the municipalities named (a null target removes one);
+        a municipality outside the contract is refused (400)."""
+        goal = self.get_object()
+        if request.method == "POST":
+            services.check_can_manage(request.user, goal.contract)
+            body = shapes.GoalTargetsSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            services.do_set_goal_targets(request.user, goal, targets_by_municipality(body))
+        targets = goal.local_targets.select_related("municipality")
+        return Response(shapes.GoalTargetsSerializer({"targets": targets}).data)
+
     @extend_schema(request=shapes.JudgeSerializer, responses=shapes.GoalSerializer)
     @action(detail=True, methods=["post"])
     def judge(self, request, pk=None):
@@ -232,6 +265,18 @@ class GoalViewSet(
         form.is_valid(raise_exception=True)
         goal = services.judge_milestone(request.user, goal, **form.validated_data)
         return Response(shapes.GoalSerializer(goal, context=self.get_serializer_context()).data)
+
+
+def targets_by_municipality(body) -> dict:
+    """Municipality -> target from the posted codes; an unknown code is refused (400), one
+    outside the contract by the service."""
+    rows = body.validated_data["targets"]
+    codes = [row["municipality"] for row in rows]
+    found = {m.code: m for m in Municipality.objects.filter(code__in=codes)}
+    unknown = sorted(set(codes) - set(found))
+    if unknown:
+        raise ValidationError({"targets": [_("Ukendt kommunekode: %s.") % ", ".join(unknown)]})
+    return {found[row["municipality"]]: row["target"] for row in rows}
 
 
 # --- Snapshots -----------------------------------------------------------------------------

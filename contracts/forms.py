@@ -1,8 +1,11 @@
+import inspect
+
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from contracts import services
-from contracts.indicators import CATALOGUE
+from contracts.indicators import CATALOGUE, PARAMETERS, Definition
 from contracts.models import BudgetLine, Contract, Goal, PaymentRule
 from crm.forms import DateInput
 from crm.services import DomainError
@@ -43,13 +46,78 @@ class ContractForm(forms.ModelForm):
         self.fields["municipalities"].queryset = municipalities
 
 
-class GoalForm(forms.ModelForm):
-    indicator = forms.ChoiceField(
-        label=_("Indikator"),
-        required=False,
-        choices=[("", _("– (milepæl eller indberettet værdi)"))]
-        + [(name, name) for name in sorted(CATALOGUE)],
+def indicator_choices():
+    """The catalogue by label and unit, never by code (called per form: the language)."""
+    named = sorted(
+        ((name, f"{d.label} ({d.unit})") for name, d in CATALOGUE.items()), key=lambda c: c[1]
     )
+    return [("", _("– (milepæl eller indberettet værdi)")), *named]
+
+
+def parameter_default(definition: Definition, name: str):
+    """The value the indicator uses when the goal leaves ``name`` out (``REQUIRED``: none)."""
+    default = inspect.signature(definition.function).parameters[name].default
+    return REQUIRED if default is inspect.Parameter.empty else default
+
+
+REQUIRED = object()
+
+
+def parameter_field(definition: Definition, name: str) -> forms.Field:
+    """A labelled field for one of an indicator's parameters (``indicators.PARAMETERS``):
+    a choice as a select, several as checkboxes, yes/no as a checkbox, a number as a number.
+    Left empty, the parameter is left out and the indicator's default applies."""
+    parameter = PARAMETERS[name]
+    default = parameter_default(definition, name)
+    required = default is REQUIRED
+    field_kwargs = {"label": parameter.label, "required": required}
+    if default not in (REQUIRED, None, False, ()):
+        field_kwargs["help_text"] = format_lazy(
+            _("Uden valg: {value}."), value=parameter.describe(default)
+        )
+    if parameter.kind == "bool":
+        return forms.BooleanField(**{**field_kwargs, "required": False})
+    if parameter.kind == "int":
+        return forms.IntegerField(min_value=1, **field_kwargs)
+    if parameter.kind == "choices":
+        return forms.MultipleChoiceField(
+            choices=parameter.choices, widget=forms.CheckboxSelectMultiple, **field_kwargs
+        )
+    if required:
+        blank = []
+    elif "help_text" in field_kwargs:
+        blank = [("", _("– (standard)"))]
+    else:
+        blank = [("", _("– (ingen afgrænsning)"))]
+    return forms.ChoiceField(choices=[*blank, *parameter.choices], **field_kwargs)
+
+
+def name_the_fields(form: forms.Form) -> None:
+    """Errors that say which field they are about ("Udfyld “Mål”."), not only where they
+    are shown."""
+    for field in form.fields.values():
+        label = str(field.label).replace("%", "%%")
+        messages = {
+            "required": _("Udfyld “%(field)s”.") % {"field": label},
+            "invalid": _("“%(field)s” er ikke udfyldt rigtigt.") % {"field": label},
+            "invalid_choice": _("Vælg en af mulighederne i “%(field)s”.") % {"field": label},
+            "invalid_list": _("Vælg en af mulighederne i “%(field)s”.") % {"field": label},
+        }
+        field.error_messages.update(
+            {code: text for code, text in messages.items() if code in field.error_messages}
+        )
+
+
+PARAM_PREFIX = "param_"
+
+
+class GoalForm(forms.ModelForm):
+    """A goal with its indicator by name and unit and the indicator's parameters as labelled
+    fields (``param_<name>``), built for the chosen indicator: the posted one, else the
+    goal's own. The parameters are gathered into ``params`` and checked against the
+    catalogue (``services.check_goal_indicator``)."""
+
+    indicator = forms.ChoiceField(label=_("Indikator"), required=False, choices=indicator_choices)
 
     class Meta:
         model = Goal
@@ -58,9 +126,10 @@ class GoalForm(forms.ModelForm):
             "title",
             "text",
             "indicator",
-            "params",
+            "measures",
             "target_kind",
             "target",
+            "strict",
             "per_municipality",
             "starts_on",
             "ends_on",
@@ -75,18 +144,87 @@ class GoalForm(forms.ModelForm):
             "text": forms.Textarea(attrs={"rows": 3}),
             "comment": forms.Textarea(attrs={"rows": 2}),
         }
-        help_texts = {"params": _('Indikatorens parametre som JSON, fx {"tier": "local"}.')}
+        labels = {
+            "text": _("Kontraktens tekst (citeres på definitionssiden)"),
+            "external_value": _("Indberettet værdi"),
+        }
+
+    def __init__(self, *args, indicator: str | None = None, refresh_url: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if indicator is None:
+            indicator = self.data.get("indicator", "") if self.is_bound else self.instance.indicator
+        self.definition = CATALOGUE.get(indicator)
+        self.initial["indicator"] = indicator if self.definition else ""
+        own = self.instance.params if indicator == self.instance.indicator else {}
+        for name in self.definition.parameters if self.definition else ():
+            self.fields[PARAM_PREFIX + name] = parameter_field(self.definition, name)
+            if name in own:
+                self.initial[PARAM_PREFIX + name] = own[name]
+        if refresh_url:  # htmx: choosing another indicator brings its parameter fields
+            self.fields["indicator"].widget.attrs.update(
+                {
+                    "hx-get": refresh_url,
+                    "hx-trigger": "change",
+                    "hx-target": "#goal-params",
+                    "hx-swap": "outerHTML",
+                }
+            )
+        name_the_fields(self)
+
+    def parameter_fields(self):
+        return [self[name] for name in self.fields if name.startswith(PARAM_PREFIX)]
+
+    def fields_before_indicator(self):
+        return [self[name] for name in ("number", "title", "text")]
+
+    def fields_after_parameters(self):
+        before = {"number", "title", "text", "indicator"}
+        return [
+            self[name]
+            for name in self.fields
+            if name not in before and not name.startswith(PARAM_PREFIX)
+        ]
 
     def clean(self):
         data = super().clean()
-        if "params" in data:
-            data["params"] = data["params"] or {}  # an empty box: no parameters
-        if data.get("indicator") and "params" in data:
+        params = {}
+        for name in [key for key in data if key.startswith(PARAM_PREFIX)]:
+            value = data.pop(name)
+            if value not in (None, "", [], False):
+                params[name.removeprefix(PARAM_PREFIX)] = value
+        data["params"] = params
+        if data.get("indicator"):
             try:
-                services.check_goal_indicator(data["indicator"], data["params"])
+                services.check_goal_indicator(data["indicator"], params)
             except DomainError as error:
-                self.add_error("params", str(error))
+                self.add_error("indicator", str(error))
         return data
+
+
+class GoalTargetsForm(forms.Form):
+    """One target per municipality of the goal's contract; an empty field has none (the
+    goal's own target applies where it is set per municipality)."""
+
+    def __init__(self, *args, goal: Goal, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.municipalities = {
+            f"municipality_{m.pk}": m for m in goal.contract.municipalities.order_by("name")
+        }
+        current = {t.municipality_id: t.target for t in goal.local_targets.all()}
+        for key, municipality in self.municipalities.items():
+            self.fields[key] = forms.DecimalField(
+                label=municipality.name,
+                required=False,
+                max_digits=12,
+                decimal_places=2,
+                initial=current.get(municipality.pk),
+            )
+        name_the_fields(self)
+
+    def clean(self):
+        """``targets``: Municipality -> Decimal or None, as ``do_set_goal_targets`` takes."""
+        data = super().clean()
+        return {"targets": {self.municipalities[key]: data.get(key) for key in self.municipalities}}
 
 
 class PaymentRuleForm(forms.ModelForm):

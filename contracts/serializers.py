@@ -6,6 +6,8 @@ contract text only, never a company or a person. The settlement, for managers, n
 evidence by id with a masked CPR number or a company name, never a full CPR number.
 """
 
+import datetime
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -426,3 +428,94 @@ class SettlementSerializer(serializers.Serializer):
     end = serializers.DateField()
     lines = SettlementLineSerializer(many=True)
     total = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+# --- Published definitions and per-municipality targets -------------------------------------
+
+
+class DescribedParameterSerializer(serializers.Serializer):
+    """One parameter of a goal, in words."""
+
+    label = serializers.CharField()
+    value = serializers.CharField()
+
+    def to_representation(self, instance):
+        label, value = instance
+        return {"label": str(label), "value": str(value)}
+
+
+class CurrentValueSerializer(serializers.ModelSerializer):
+    """The newest total of a goal: its value and what it was computed from."""
+
+    status = AttainmentStatusField()
+
+    class Meta:
+        model = Snapshot
+        fields = ["as_of", "value", "numerator", "denominator", "target", "forecast", "status"]
+
+
+class LocalTargetSerializer(serializers.Serializer):
+    municipality = serializers.CharField(help_text=_("Kommunekode"))
+    name = serializers.CharField(read_only=True)
+    target = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+
+    def to_representation(self, instance):
+        return {
+            "municipality": instance.municipality.code,
+            "name": instance.municipality.name,
+            "target": serializers.DecimalField(max_digits=12, decimal_places=2).to_representation(
+                instance.target
+            ),
+        }
+
+
+class GoalDefinitionSerializer(serializers.Serializer):
+    """A goal's published definition: the clause it serves, what counts and what does not,
+    whose records, the unit, and the numerator and denominator behind its current value. A
+    milestone or an externally reported goal has no indicator and says how it is judged."""
+
+    goal = serializers.IntegerField(source="goal.pk")
+    number = serializers.CharField(source="goal.number")
+    title = serializers.CharField(source="goal.title")
+    clause = serializers.CharField(source="goal.text", help_text=_("Kontraktens tekst"))
+    indicator = serializers.CharField(source="goal.indicator")
+    label = serializers.CharField(source="indicator.label", allow_null=True)
+    unit = serializers.CharField(source="indicator.unit", allow_null=True)
+    counts = serializers.CharField(source="indicator.counts", allow_null=True)
+    excludes = serializers.ListField(child=serializers.CharField())
+    is_share = serializers.BooleanField(source="indicator.is_share", allow_null=True)
+    numerator = serializers.CharField(source="indicator.numerator", allow_null=True)
+    denominator = serializers.CharField(source="indicator.denominator", allow_null=True)
+    parameters = DescribedParameterSerializer(many=True)
+    measured = serializers.ListField(
+        child=serializers.CharField(), help_text=_("Operatørerne, hvis registreringer tæller")
+    )
+    measured_role = serializers.CharField()
+    how = serializers.CharField(help_text=_("Sådan vurderes en milepæl eller et indberettet mål"))
+    starts_on = serializers.SerializerMethodField()
+    ends_on = serializers.SerializerMethodField()
+    target_kind = TargetKindField(source="goal.target_kind")
+    target = serializers.DecimalField(
+        source="goal.target", max_digits=12, decimal_places=2, allow_null=True
+    )
+    strict = serializers.BooleanField(
+        source="goal.strict", help_text=_("Mere end målet, ikke lig med")
+    )
+    local_targets = LocalTargetSerializer(source="goal.local_targets.all", many=True)
+    milestone_status = MilestoneStatusField(source="goal.milestone_status")
+    external_value = serializers.DecimalField(
+        source="goal.external_value", max_digits=12, decimal_places=2, allow_null=True
+    )
+    current = CurrentValueSerializer(source="total", allow_null=True)
+
+    def get_starts_on(self, definition) -> datetime.date:
+        return definition.goal.period[0]
+
+    def get_ends_on(self, definition) -> datetime.date:
+        return definition.goal.period[1]
+
+
+class GoalTargetsSerializer(serializers.Serializer):
+    """The goal's target per municipality; a null target removes that municipality's."""
+
+    targets = LocalTargetSerializer(many=True)

@@ -666,3 +666,42 @@ def transfer_budget(
     return BudgetTransfer.objects.create(
         from_line=from_line, to_line=to_line, amount=amount, reason=reason, by=user
     )
+
+
+# --- Per-municipality targets ------------------------------------------------------------
+
+
+@transaction.atomic
+def do_set_goal_targets(user, goal: Goal, targets: dict) -> Goal:
+    """Set the goal's own target in each municipality of ``targets`` (a Municipality ->
+    Decimal, or None to remove it): seed 000's "pr. kommune", seed 002 Mål 2's "fastsættes
+    nærmere under de lokale mål". Only the contract's municipalities, and within the
+    bounds of the goal's kind (a share 0-100). Side effects: none beyond the rows; the next
+    computation judges each municipality against its own target."""
+    check_can_manage(user, goal.contract)
+    covered = set(goal.contract.municipalities.values_list("pk", flat=True))
+    foreign = sorted(m.name for m in targets if m.pk not in covered)
+    if foreign:
+        raise DomainError(
+            _("Kun kontraktens kommuner kan have et mål: %(names)s.")
+            % {"names": ", ".join(foreign)}
+        )
+    low, high = BOUNDS.get(goal.target_kind, (0, None))
+    wrong = sorted(
+        m.name
+        for m, target in targets.items()
+        if target is not None and (target < low or (high is not None and target > high))
+    )
+    if wrong:
+        raise DomainError(
+            _("Målet ligger uden for det mulige (%(low)s til %(high)s): %(names)s.")
+            % {"low": low, "high": high if high is not None else "∞", "names": ", ".join(wrong)}
+        )
+    removed = [m for m, target in targets.items() if target is None]
+    goal.local_targets.filter(municipality__in=removed).delete()
+    for municipality, target in targets.items():
+        if target is not None:
+            goal.local_targets.update_or_create(
+                municipality=municipality, defaults={"target": target}
+            )
+    return goal

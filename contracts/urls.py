@@ -5,10 +5,21 @@ from contracts import views
 urlpatterns = [
     path("kontrakter/", views.contract_list, name="contract-list"),
     path("kontrakter/ny/", views.contract_create, name="contract-create"),
+    path("kontrakter/definitioner/", views.indicator_catalogue, name="indicator-catalogue"),
     path("kontrakter/<int:pk>/", views.contract_detail, name="contract-detail"),
     path("kontrakter/<int:pk>/rediger/", views.contract_edit, name="contract-edit"),
+    path(
+        "kontrakter/<int:pk>/definitioner/",
+        views.contract_definitions,
+        name="contract-definitions",
+    ),
     path("kontrakter/<int:pk>/maal/", views.goal_edit, name="goal-create"),
     path("kontrakter/<int:pk>/maal/<int:goal_pk>/", views.goal_edit, name="goal-edit"),
+    path(
+        "kontrakter/<int:pk>/maal/<int:goal_pk>/kommuner/",
+        views.goal_targets,
+        name="goal-targets",
+    ),
     path(
         "kontrakter/<int:pk>/maal/<int:goal_pk>/milepael/",
         views.milestone_judge,

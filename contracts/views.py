@@ -6,6 +6,7 @@ from functools import partial
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contracts import evaluations, forms, services
+from contracts.definitions import goal_definitions
+from contracts.indicators import CATALOGUE, EXCLUDED_ALWAYS, PARAMETERS
 from contracts.models import AttainmentRun, BudgetLine, Contract, Goal, PaymentRule
 from contracts.tasks import compute_contract_attainment
 from crm.models import Municipality
@@ -69,6 +72,7 @@ def goal_table(contract: Contract):
 @login_required
 def contract_detail(request, pk: int):
     contract = access_contract(request.user, pk)
+    prefetch_related_objects([contract], "goals__local_targets__municipality")
     context = {
         "contract": contract,
         "goals": goal_table(contract),
@@ -76,6 +80,28 @@ def contract_detail(request, pk: int):
         "can_manage": can_manage(request.user, contract),
     }
     return render(request, "contracts/detail.html", context)
+
+
+@login_required
+def contract_definitions(request, pk: int):
+    """The published definition of each goal (clause, what counts and what does not, whose
+    records, unit, numerator and denominator): for everybody who reads the contract."""
+    contract = access_contract(request.user, pk)
+    prefetch_related_objects([contract], "goals__local_targets__municipality")
+    context = {"contract": contract, "definitions": goal_definitions(contract)}
+    return render(request, "contracts/definitions.html", context)
+
+
+@login_required
+def indicator_catalogue(request):
+    """Every indicator of the catalogue with its definition and the parameters a goal may
+    set: the same for every contract and every user."""
+    indicators = [
+        (definition, [PARAMETERS[name] for name in definition.parameters])
+        for definition in sorted(CATALOGUE.values(), key=lambda d: str(d.label))
+    ]
+    context = {"indicators": indicators, "excluded_always": EXCLUDED_ALWAYS}
+    return render(request, "contracts/catalogue.html", context)
 
 
 def saved(request, form, save, message: str):
@@ -133,18 +159,43 @@ def contract_edit(request, pk: int):
     return form_page(request, form, title, multipart=True)
 
 
+def goal_saver(user, contract: Contract, goal: Goal | None):
+    if goal:
+        return partial(services.do_update_goal, user, goal)
+    return partial(services.do_add_goal, user, contract)
+
+
 @login_required
 def goal_edit(request, pk: int, goal_pk: int | None = None):
+    """Add or change a goal. Choosing another indicator shows its parameter fields: htmx
+    swaps them in; without JavaScript, "Vis parametre" posts the form back unsaved."""
     contract = access_contract(request.user, pk, manage=True)
     goal = get_object_or_404(Goal, pk=goal_pk, contract=contract) if goal_pk else None
-    form = forms.GoalForm(request.POST or None, instance=goal or Goal(contract=contract))
-    if goal:
-        save = partial(services.do_update_goal, request.user, goal)
-    else:
-        save = partial(services.do_add_goal, request.user, contract)
-    if saved(request, form, save, _("Målet er gemt.")):
+    instance = goal or Goal(contract=contract)
+    if request.htmx and request.method == "GET":
+        form = forms.GoalForm(instance=instance, indicator=request.GET.get("indicator", ""))
+        return render(request, "contracts/goal_form.html#params", {"form": form})
+    form = forms.GoalForm(request.POST or None, instance=instance, refresh_url=request.path)
+    showing = "show_params" in request.POST
+    save = goal_saver(request.user, contract, goal)
+    if not showing and saved(request, form, save, _("Målet er gemt.")):
         return redirect("contract-detail", pk)
-    return form_page(request, form, _("Mål"))
+    context = {"form": form, "contract": contract, "goal": goal, "show_errors": not showing}
+    status = 400 if request.method == "POST" and not showing else 200
+    return render(request, "contracts/goal_form.html", context, status=status)
+
+
+@login_required
+def goal_targets(request, pk: int, goal_pk: int):
+    """A manager sets the goal's target in each municipality (``GoalTarget``)."""
+    contract = access_contract(request.user, pk, manage=True)
+    goal = get_object_or_404(Goal, pk=goal_pk, contract=contract)
+    form = forms.GoalTargetsForm(request.POST or None, goal=goal)
+    save = partial(services.do_set_goal_targets, request.user, goal)
+    if saved(request, form, save, _("Målene pr. kommune er gemt.")):
+        return redirect("contract-detail", pk)
+    title = _("Mål pr. kommune: %(goal)s") % {"goal": goal}
+    return form_page(request, form, title)
 
 
 @login_required
