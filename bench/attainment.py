@@ -32,16 +32,18 @@ TARGET_RATIO = 1.5
 # --- The hand-written pass -------------------------------------------------------------------
 
 SESSIONS = """
-    FROM crm_guidancesession s JOIN crm_operator o ON o.id = s.operator_id
+    FROM crm_guidancesession s
     WHERE s.date BETWEEN %(start)s AND %(end)s AND s.municipality_id = ANY(%(ids)s)
-      AND o.kind = ANY(%(kinds)s) AND s.company_id IS NOT NULL AND s.kind = 'full'"""
+      AND s.operator_id = ANY(%(operators)s) AND s.company_id IS NOT NULL AND s.kind = 'full'"""
 EVALUATIONS = """
     FROM contracts_evaluation e
-    WHERE e.answered_on BETWEEN %(start)s AND %(end)s AND e.municipality_id = ANY(%(ids)s)"""
+    WHERE e.answered_on BETWEEN %(start)s AND %(end)s AND e.municipality_id = ANY(%(ids)s)
+      AND e.operator_id = ANY(%(operators)s)"""
 REFERRALS = f"""
     FROM referrals_referral r LEFT JOIN referrals_adviser a ON a.id = r.target_adviser_id
     WHERE (r.sent_at AT TIME ZONE '{settings.TIME_ZONE}')::date BETWEEN %(start)s AND %(end)s
-      AND r.municipality_id = ANY(%(ids)s) AND r.state <> 'withdrawn'"""
+      AND r.municipality_id = ANY(%(ids)s) AND r.state <> 'withdrawn'
+      AND r.sender_operator_id = ANY(%(operators)s)"""
 GROUPED = "GROUP BY GROUPING SETS ((municipality_id), ())"
 
 
@@ -62,8 +64,8 @@ def hand_sql(goal: Goal) -> tuple[str, str]:
         case "new_companies_share":
             return (
                 "WITH earlier AS (SELECT DISTINCT s.company_id FROM crm_guidancesession s "  # noqa: S608
-                "JOIN crm_operator o ON o.id = s.operator_id WHERE s.date BETWEEN "
-                "%(before_start)s AND %(before_end)s AND o.kind = ANY(%(kinds)s) "
+                "WHERE s.date BETWEEN "
+                "%(before_start)s AND %(before_end)s AND s.operator_id = ANY(%(operators)s) "
                 "AND s.company_id IS NOT NULL AND s.kind = 'full') "
                 "SELECT s.municipality_id, "
                 "count(DISTINCT s.company_id) FILTER (WHERE earlier.company_id IS NULL), "
@@ -71,6 +73,11 @@ def hand_sql(goal: Goal) -> tuple[str, str]:
                 + SESSIONS.replace("WHERE", "LEFT JOIN earlier USING (company_id) WHERE")
                 + " GROUP BY GROUPING SETS ((s.municipality_id), ())",
                 "share",
+            )
+        case "companies_guided":
+            return (
+                f"SELECT municipality_id, count(DISTINCT company_id) {SESSIONS} {GROUPED}",
+                "count",
             )
         case "municipalities_reached":
             return (
@@ -108,11 +115,14 @@ def hand_sql(goal: Goal) -> tuple[str, str]:
                 f"{evaluation_filters(params)} {GROUPED}",
                 "share",
             )
-        case "uptake_share":
+        case "uptake_share":  # each referred subject once, with its latest answer
             return (
+                "WITH latest AS (SELECT DISTINCT ON (r.company_id, r.founder_id) r.* "  # noqa: S608
+                f"{REFERRALS} AND r.target_adviser_id IS NOT NULL "
+                "AND r.uptake NOT IN ('', 'unknown') ORDER BY r.company_id, r.founder_id, "
+                "r.uptake_recorded_at DESC, r.id DESC) "
                 "SELECT municipality_id, count(*) FILTER (WHERE uptake IN ('used', 'expects')), "
-                f"count(*) {REFERRALS} AND r.target_adviser_id IS NOT NULL "
-                f"AND r.uptake NOT IN ('', 'unknown') {GROUPED}",
+                f"count(*) FROM latest {GROUPED}",
                 "share",
             )
         case "referrals" if params == {"target": "design"}:
@@ -131,7 +141,7 @@ def sql_params(goal: Goal, ids: list[int]) -> dict:
         "start": start,
         "end": end,
         "ids": ids,
-        "kinds": goal.params.get("operator_kinds", ["hub"]),
+        "operators": operator_ids(goal),
         "before_start": start - datetime.timedelta(days=365),
         "before_end": start - datetime.timedelta(days=1),
         "answers": list(goal.params.get("answers", ["very"])),
@@ -194,6 +204,10 @@ def compute_all(contracts) -> None:
         compute_attainment(contract, AS_OF)
 
 
+def operator_ids(goal: Goal) -> list[int]:
+    return [operator.pk for operator in goal.measured_operators()]
+
+
 def per_goal(contracts) -> dict:
     """Per goal number, summed over the contracts: (indicator s, hand-written s, queries the
     indicator runs per contract)."""
@@ -204,7 +218,14 @@ def per_goal(contracts) -> dict:
             start, end = goal.period
             period = indicators.Period(start, min(end, AS_OF))
             with CaptureQueriesContext(connection) as captured:
-                orm[key] += timed(indicators.compute, goal.indicator, period, ids, goal.params)
+                orm[key] += timed(
+                    indicators.compute,
+                    goal.indicator,
+                    period,
+                    ids,
+                    operator_ids(goal),
+                    goal.params,
+                )
             queries[key] = len(captured)
             hand[key] += timed(hand_goal, goal, ids)
     return {key: (orm[key], hand[key], queries[key]) for key in orm}
@@ -251,7 +272,7 @@ def explain(contracts, number: str) -> str:
     start, end = goal.period
     period = indicators.Period(start, min(end, AS_OF))
     with CaptureQueriesContext(connection) as captured:
-        indicators.compute(goal.indicator, period, ids, goal.params)
+        indicators.compute(goal.indicator, period, ids, operator_ids(goal), goal.params)
     out = [f"-- goal {number} ({goal.indicator}), {contract.title}, {len(ids)} municipalities"]
     with connection.cursor() as cursor:
         for query in captured.captured_queries:

@@ -535,9 +535,11 @@ class priced:  # noqa: N801
     excludes=_("Uden timepris på kontrakten er der ingen værdi."),
     numerator=_("timer"),
 )
-def hours_cost(period, municipality_ids, operator_ids, *, hourly_rate=None, kind=None) -> Result:
+def hours_cost(
+    period, municipality_ids, operator_ids, *, hourly_rate=None, kind=None, tier=None
+) -> Result:
     """Seed 000: "Vejledningsindsats 1000 virksomheder á 8 timer x 500"."""
-    rows = sessions_in(period, municipality_ids, operator_ids, kind=kind)
+    rows = sessions_in(period, municipality_ids, operator_ids, kind=kind, tier=tier)
     return grouped(rows, "municipality", municipality_ids, priced(hourly_rate))
 
 

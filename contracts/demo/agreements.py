@@ -555,7 +555,7 @@ def current_contracts(today: datetime.date) -> list[Contract]:
     )
     hub = Operator.objects.get(name="Erhvervshus Midtjylland")
     region = list(hub.municipalities.all())
-    kkr = Operator.objects.get(name="KKR Midtjylland")
+    kkr = operator("KKR Midtjylland", Operator.Kind.OVERSIGHT, region)
     performance = contract(
         f"Resultatkontrakt {start:%m.%Y}-{end:%m.%Y}, KKR Midtjylland og Erhvervshus "
         "Midtjylland (demo)",

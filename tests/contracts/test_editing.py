@@ -249,7 +249,7 @@ def test_unknown_goal_parameters_are_refused_with_a_clear_message(world, contrac
     )
 
     assert response.status_code == 400
-    assert "indikatoren “networks”" in response.context["form"].errors["params"][0]
+    assert "tager ikke parameteren tier" in response.context["form"].errors["params"][0]
     goal.refresh_from_db()
     assert (goal.indicator, goal.target) == ("companies_contacted", 200)
 

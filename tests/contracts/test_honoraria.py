@@ -177,13 +177,15 @@ def test_the_settlement_shows_only_municipalities_the_user_sees(world, agreement
     assert total == Decimal(1500)
 
 
-def test_a_founder_already_paid_last_year_is_not_paid_again(world, agreement, founders):
+def test_registrations_before_the_contract_period_are_not_paid_by_it(world, agreement, founders):
+    """Seed 001 §3 and §8: the agreement pays for its own period (1.1.-31.12.); the founder
+    first guided the year before is neither paid now nor by asking for last year."""
     lines, total = lines_of(
         agreement, user=world.manager, start=D(YEAR - 1, 1, 1), end=D(YEAR - 1, 12, 31)
     )
 
-    assert len(lines["founder"].evidence) == 1
-    assert total == Decimal(500)
+    assert lines["founder"].evidence == []
+    assert total == Decimal(0)
 
 
 def test_growth_referrals_paid_at_hours_times_rate_capped(world, agreement, referrals):

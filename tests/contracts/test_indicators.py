@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from contracts.indicators import Period, compute
+from contracts import indicators
+from contracts.indicators import Period
 from contracts.models import Evaluation
 from crm import services
 from crm.models import Company, Membership
@@ -31,6 +32,16 @@ def company_in(world, cvr, municipality=None, **fields):
 def guide(user, operator, subject, date, **fields):
     fields = {"tier": "local", "channel": "visit", **fields}
     return services.do_log_session(user, subject, operator=operator, date=date, **fields)
+
+
+def compute(name, period, municipality_ids, params, *, operators=None, **kwargs):
+    """The indicator over the records of ``operators``: by default the three operators these
+    tests log records for (whose records count is tested in test_whose_records.py)."""
+    from crm.models import Operator
+
+    operators = operators or Operator.objects.filter(kind__in=["local", "hub"])
+    operator_ids = [operator.pk for operator in operators]
+    return indicators.compute(name, period, municipality_ids, operator_ids, params, **kwargs)
 
 
 def ids(world):
@@ -78,7 +89,7 @@ def test_new_companies_against_the_twelve_months_before_at_the_year_boundary(wor
     # A local service's earlier session does not make the company known to the hub.
     guide(world.consultant, world.local, new, D(2025, 6, 1))
 
-    result = compute("new_companies_share", YEAR, ids(world), {"operator_kinds": ["hub"]})
+    result = compute("new_companies_share", YEAR, ids(world), {}, operators=[world.hub])
 
     assert (result.total.numerator, result.total.denominator, result.total.value) == (
         1,
@@ -299,7 +310,7 @@ def test_founders_guided_counts_each_founder_once_and_not_brief_contacts(world):
     assert values(result, world) == (1, 1, 2)
 
 
-def test_founders_who_started_a_company_in_the_period(world):
+def test_founders_the_operators_guided_who_started_a_company_in_the_period(world):
     started = [D(2025, 12, 31), D(2026, 1, 1), D(2026, 12, 31), None]
     for number, (cpr, date) in enumerate(
         zip(["0101902345", "0202913456", "0303924567", "0404935678"], started, strict=True)
@@ -307,28 +318,40 @@ def test_founders_who_started_a_company_in_the_period(world):
         founder = services.do_create_founder(
             world.consultant, cpr_number=cpr, name=f"F{number}", municipality=world.home
         )
+        guide(world.consultant, world.local, founder, D(2025, 6, 1))
         if date:
             services.do_link_founder_company(
                 world.consultant, founder, company_in(world, CVRS[number]), started_on=date
             )
 
     result = compute("founders_started_company", YEAR, ids(world), {})
+    # Founders no measured operator guided do not count.
+    unguided = compute("founders_started_company", YEAR, ids(world), {}, operators=[world.hub])
 
     assert values(result, world) == (2, 0, 2)
+    assert values(unguided, world) == (0, 0, 0)
 
 
-def test_networks_started_by_the_end_of_the_period(world):
-    for municipality, user, started_on in [
-        (world.home, world.consultant, D(2025, 5, 1)),  # still running: counts
-        (world.home, world.consultant, D(2026, 6, 1)),
-        (world.home, world.consultant, D(2027, 1, 1)),  # after the period
-        (world.other, world.outsider, D(2026, 2, 1)),
+def test_networks_created_in_the_period_count_in_each_municipality_they_span(world):
+    for municipality, user, started_on, spans in [
+        (world.home, world.consultant, D(2025, 5, 1), []),  # created before the period
+        (world.home, world.consultant, D(2026, 6, 1), []),
+        (world.home, world.consultant, D(2026, 9, 1), [world.other]),  # cross-municipal
+        (world.home, world.consultant, D(2027, 1, 1), []),  # after the period
+        (world.other, world.outsider, D(2026, 2, 1), []),
     ]:
         services.do_create_network(
-            user, name="Netværk", kind="erfa", municipality=municipality, started_on=started_on
+            user,
+            name="Netværk",
+            kind="erfa",
+            municipality=municipality,
+            started_on=started_on,
+            municipalities=spans,
         )
 
-    assert values(compute("networks", YEAR, ids(world), {}), world) == (2, 1, 3)
+    # Seed 000: "virksomhedsnetværk i alle kommuner – gerne tværkommunale": the network
+    # spanning both counts in each; the total is the sum over the municipalities.
+    assert values(compute("networks", YEAR, ids(world), {}), world) == (2, 2, 4)
 
 
 def test_enrolments_by_growth_level_and_subject(world, founder):

@@ -219,11 +219,16 @@ def test_the_demo_contracts_load_and_compute(world):
     call_command("seed_contracts")
     call_command("seed_contracts")
 
-    assert Contract.objects.count() == 3
+    # The three seed contracts and the two current ones over the demo's year.
+    assert Contract.objects.count() == 5
     syd = Contract.objects.get(title__startswith="Resultatkontrakt 2022")
     assert syd.municipalities.count() == 13
     assert syd.municipalities.filter(name="Middelfart").exists()
     assert (
-        Snapshot.objects.filter(goal__contract=syd, municipality=None).count()
+        Snapshot.objects.filter(goal__contract=syd, municipality=None, as_of=syd.ends_on).count()
         == syd.goals.exclude(indicator="").exclude(is_milestone=True).count()
     )
+    running = Contract.objects.filter(ends_on__gt=datetime.date.today())
+    assert running.count() == 2
+    for contract in running:  # monthly history, so the forecast has something to extend
+        assert contract.goals.filter(snapshots__forecast__isnull=False).exists()
