@@ -443,7 +443,7 @@ def do_update_payment_rule(user, rule: PaymentRule, **fields) -> PaymentRule:
 
 
 def save_budget_line(line: BudgetLine, fields: dict) -> BudgetLine:
-    set_fields(line, {"municipality", "name", "amount"}, fields)
+    set_fields(line, {"municipality", "name", "amount", "side"}, fields)
     if line.amount is not None and line.amount < 0:
         raise DomainError(_("Beløbet kan ikke være negativt."))
     covered = line.contract.municipalities.filter(pk=line.municipality_id).exists()
@@ -637,8 +637,24 @@ def settlement(contract: Contract, start: datetime.date, end: datetime.date, *, 
     return lines, sum((line.amount for line in lines), Decimal(0))
 
 
-def budget_status(contract: Contract):
-    """Budget lines with transfers in and out; spent = hours logged x the hourly rate."""
+@dataclass
+class BudgetStatus:
+    lines: list  # (BudgetLine, amount after transfers)
+    expenses: Decimal
+    financing: Decimal
+    hours: Decimal
+    spent: Decimal
+
+    @property
+    def balanced(self) -> bool:
+        """Expenses and financing are equal, or the contract states no financing."""
+        return not self.financing or self.expenses == self.financing
+
+
+def budget_status(contract: Contract) -> BudgetStatus:
+    """Budget lines with transfers in and out, the totals of the expense and the financing
+    side (seed 000: "Udgifter i alt 7.000.000" = "Indtægter i alt 7.000.000"); spent = hours
+    logged by the parties x the hourly rate."""
     lines = list(contract.budget_lines.select_related("municipality"))
     moved = {line.pk: Decimal(0) for line in lines}
     for transfer in BudgetTransfer.objects.filter(from_line__contract=contract):
@@ -648,9 +664,18 @@ def budget_status(contract: Contract):
         municipality__in=contract.municipalities.all(),
         date__range=(contract.starts_on, contract.ends_on),
         operator__in=contract.parties.all(),
-    ).aggregate(total=Sum(indicators.HOURS))["total"]
-    spent = (hours or Decimal(0)) * (contract.hourly_rate or Decimal(0))
-    return [(line, line.amount + moved[line.pk]) for line in lines], hours or 0, spent
+    ).aggregate(total=Sum(indicators.HOURS))["total"] or Decimal(0)
+
+    def total(side: str) -> Decimal:
+        return sum((line.amount for line in lines if line.side == side), Decimal(0))
+
+    return BudgetStatus(
+        lines=[(line, line.amount + moved[line.pk]) for line in lines],
+        expenses=total(BudgetLine.Side.EXPENSE),
+        financing=total(BudgetLine.Side.FINANCING),
+        hours=hours,
+        spent=hours * (contract.hourly_rate or Decimal(0)),
+    )
 
 
 @transaction.atomic
@@ -661,6 +686,8 @@ def transfer_budget(
     check_can_manage(user, from_line.contract)
     if from_line.contract_id != to_line.contract_id or from_line.pk == to_line.pk:
         raise DomainError(_("Flyt kun mellem to forskellige linjer i samme kontrakt."))
+    if from_line.side != to_line.side:  # moving money to a payer would unbalance the budget
+        raise DomainError(_("Flyt kun mellem linjer på samme side (udgifter eller finansiering)."))
     if amount <= 0 or not reason.strip():
         raise DomainError(_("Angiv et positivt beløb og en begrundelse."))
     return BudgetTransfer.objects.create(

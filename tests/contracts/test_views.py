@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from contracts.models import BudgetLine, Contract, Evaluation, Snapshot
+from contracts.models import BudgetLine, BudgetTransfer, Contract, Evaluation, Snapshot
 from crm import services
 from tests.conftest import assert_four_users
 
@@ -209,8 +209,38 @@ def test_budget_transfer_with_a_reason(world, contract):
     )
 
     assert "forskellige linjer" in refused.text
-    lines = dict(client.get(reverse("contract-budget", args=[contract.pk])).context["lines"])
+    lines = dict(client.get(reverse("contract-budget", args=[contract.pk])).context["budget"].lines)
     assert (lines[a], lines[b]) == (Decimal(800), Decimal(700))
+
+
+def test_seed_000_budget_is_the_whole_7_million_and_balances_with_its_financing(world):
+    """Seed 000, Økonomi: "Udgifter i alt 7.000.000" (operator 780.000 + local 6.220.000) and
+    "Indtægter i alt 7.000.000" (Region Midtjylland 3.500.000, Kommunerne 3.500.000)."""
+    from contracts.demo.agreements import RURAL_PROGRAMME, programme_2010
+    from crm.models import Municipality
+
+    contract = programme_2010(Municipality.objects.filter(name__in=RURAL_PROGRAMME))
+    response = world.client_for(world.manager).get(reverse("contract-budget", args=[contract.pk]))
+
+    budget = response.context["budget"]
+    assert (budget.expenses, budget.financing) == (Decimal(7_000_000), Decimal(7_000_000))
+    assert budget.balanced and "Budgettet balancerer." in response.text
+    assert len(budget.lines) == 10
+
+
+def test_money_moves_only_between_lines_of_the_same_side(world, contract):
+    expense = BudgetLine.objects.create(contract=contract, name="Vejledning", amount=1000)
+    payer = BudgetLine.objects.create(
+        contract=contract, name="Regionen", amount=1000, side="financing"
+    )
+
+    response = world.client_for(world.manager).post(
+        reverse("contract-budget", args=[contract.pk]),
+        {"from_line": expense.pk, "to_line": payer.pk, "amount": "100", "reason": "x"},
+    )
+
+    assert "samme side" in response.text
+    assert not BudgetTransfer.objects.exists()
 
 
 def test_the_demo_contracts_load_and_compute(world):
