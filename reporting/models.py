@@ -37,6 +37,9 @@ class Report(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     seconds = models.FloatField(null=True, blank=True)
+    # Why rendering failed and what to do, for the report page, in the requester's language;
+    # never personal data (the cause goes to the log with the report's id).
+    error = models.TextField(blank=True)
     # The requester's language: the PDF is rendered in it (Celery has no request).
     language = models.CharField(max_length=10, blank=True)
     # An annual report is a draft until a manager has written the goal comments and

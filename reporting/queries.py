@@ -1,14 +1,21 @@
 """Reads for dashboards and reports: aggregates, set-based, scoped by the caller."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db.models import Count, F, Func, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
-from contracts.indicators import Period, guided_in
+from contracts.indicators import Period, guided_in, subject_filter
 from contracts.models import Contract, Snapshot
-from contracts.services import latest_snapshots, managed_contracts
+from contracts.services import (
+    computed_goals,
+    goal_snapshots,
+    latest_snapshots,
+    managed_contracts,
+    snapshot_history,
+)
 from crm.models import GuidanceSession, ProgrammeEnrolment
 from crm.permissions import MEMBER
 from crm.services import operators_of
@@ -31,15 +38,41 @@ def goal_history(contract: Contract, *, municipality=None, start=None, end=None)
 
 def goal_matrix(contract: Contract, end=None):
     """Goals (rows) by municipality (columns) from the newest snapshots until ``end``."""
+    goals = [goal for goal in contract.goals.all() if goal.is_computed]
+    return matrix(contract, goals, latest_snapshots(contract, end))
+
+
+def report_matrix(contract: Contract, as_of):
+    """Goals by municipality as of ``as_of`` itself, for a report: the snapshots stored for
+    that date, and for each goal without any, its snapshots computed now by the function the
+    attainment runs store (``goal_snapshots``), not stored. A report thus says how the
+    contract stood on its date even when no run was made that day (a finished contract's
+    last day: its final result)."""
+    goals = [goal for goal in computed_goals(contract) if goal.is_computed]
+    snapshots = list(Snapshot.objects.filter(goal__in=goals, as_of=as_of))
+    by_pk = {goal.pk: goal for goal in goals}
+    for snap in snapshots:
+        snap.goal = by_pk[snap.goal_id]  # the goal read once, with what computing it reads
+    stored = {snap.goal_id for snap in snapshots}
+    missing = [goal for goal in goals if goal.pk not in stored]
+    if missing:
+        municipality_ids = list(contract.municipalities.values_list("pk", flat=True))
+        history = snapshot_history(missing, as_of)
+        for goal in missing:
+            snapshots += goal_snapshots(goal, municipality_ids, as_of, history.get(goal.pk))
+    return matrix(contract, goals, snapshots)
+
+
+def matrix(contract: Contract, goals, snapshots):
+    """(municipalities by name, [(goal, total, [each municipality's snapshot or None])])."""
     municipalities = list(contract.municipalities.order_by("name"))
     cells = defaultdict(dict)
     totals = {}
-    for snap in latest_snapshots(contract, end):
+    for snap in snapshots:
         if snap.municipality_id is None:
             totals[snap.goal_id] = snap
         else:
             cells[snap.goal_id][snap.municipality_id] = snap
-    goals = [goal for goal in contract.goals.all() if goal.is_computed]
     rows = [
         (goal, totals.get(goal.pk), [cells[goal.pk].get(m.pk) for m in municipalities])
         for goal in goals
@@ -118,93 +151,102 @@ def reports_visible_to(user):
     )
 
 
-# Seed 001 §1: the cooperation agreement's activity table. Each row counts founders and
-# companies the way the contract's indicators do (contracts.indicators): founders and
-# companies guided (``guided_in``: full guidance, no brief contacts), growth programme
-# enrolments started; a target is the target of the contract's goal with the same indicator
-# and parameters.
+# Seed 001 §1: the cooperation agreement's activity table. Its two columns are seed 001's
+# "iværksættere (før start – indtil tre år)" and "virksomheder" (``subject_filter``:
+# entrepreneur, established); its rows count as the contract's goals do: distinct subjects
+# guided (``guided_in``: full guidance, no brief contacts) per tier, and growth programmes
+# started per level. A cell counts the records of the operators its goal measures (the goal
+# with the same indicator and parameters, whose target it shows), else of all the parties.
+COLUMNS = ("entrepreneur", "established")
 GUIDANCE_ROWS = [
     (_("Vejledte i lokal erhvervsservice"), "local"),
     (_("Vejledte i specialiseret erhvervsservice"), "specialised"),
-    (_("Fokuserede erhvervsservicetiltag"), "focused"),
+    (_("Vejledte i fokuseret erhvervsservice"), "focused"),
 ]
 GROWTH_LEVELS = ["A", "B", "C"]
 
 
-def activity_counts(municipality_ids, operator_ids, start, end) -> dict:
-    """Every number of the activity table in two grouped scans (sessions, enrolments)."""
-    sessions = guided_in(Period(start, end), municipality_ids, operator_ids)
-    counters = {}
-    for _label, tier in GUIDANCE_ROWS:
-        counters[f"founders_{tier}"] = Count("founder", distinct=True, filter=Q(tier=tier))
-        counters[f"companies_{tier}"] = Count("company", distinct=True, filter=Q(tier=tier))
-    counters["founders_total"] = Count("founder", distinct=True)
-    counters["companies_total"] = Count("company", distinct=True)
-    counts = sessions.aggregate(**counters)
-    enrolments = ProgrammeEnrolment.objects.filter(
-        municipality__in=municipality_ids,
-        operator__in=operator_ids,
-        started_on__range=(start, end),
+@dataclass(frozen=True)
+class Cell:
+    """One number of the activity table: what it counts (the goal's indicator and
+    parameters) and where (a filter on the rows of that indicator)."""
+
+    indicator: str
+    params: dict
+    condition: Q
+
+
+def activity_layout() -> list[tuple[str, bool, list[Cell]]]:
+    """(label, is a total, one cell per column) for every row of the table."""
+    rows = []
+    for label, tier in GUIDANCE_ROWS:
+        rows.append((label, False, [guided_cell(subject, tier=tier) for subject in COLUMNS]))
+    rows.append((_("Vejledte i alt"), True, [guided_cell(subject) for subject in COLUMNS]))
+    for level in GROWTH_LEVELS:
+        label = _("Vækstforløb på %(level)s-niveau") % {"level": level}
+        rows.append((label, False, [enrolled_cell(s, growth_level=level) for s in COLUMNS]))
+    total = _("Regionale programmer i alt")
+    rows.append((total, True, [enrolled_cell(subject) for subject in COLUMNS]))
+    return rows
+
+
+def guided_cell(subject: str, **params) -> Cell:
+    condition = subject_filter(subject, "date") & Q(**params)
+    return Cell("subjects_guided", {"subject": subject, **params}, condition)
+
+
+def enrolled_cell(subject: str, **params) -> Cell:
+    condition = subject_filter(subject, "started_on") & Q(**params)
+    return Cell("enrolments", {"subject": subject, **params}, condition)
+
+
+def matching_goal(goals, cell: Cell):
+    """The contract's goal that counts what ``cell`` counts: the same indicator and
+    parameters (compared as dicts, as parameters may hold lists)."""
+    return next(
+        (g for g in goals if g.indicator == cell.indicator and g.params == cell.params), None
     )
-    counters = {}
-    for subject in ("founder", "company"):
-        is_subject = Q(**{f"{subject}__isnull": False})
-        counters[f"{subject}_programmes"] = Count("pk", filter=is_subject)
-        for level in GROWTH_LEVELS:
-            counters[f"{subject}_{level}"] = Count("pk", filter=is_subject & Q(growth_level=level))
-    counts.update(enrolments.aggregate(**counters))
-    return counts
+
+
+def cell_counters(key: str, cell: Cell, operator_ids) -> dict:
+    """A cell's aggregates, named ``key`` and a suffix: distinct founders plus distinct
+    companies for guidance (two disjoint sets, as ``subjects_guided`` adds them), enrolments
+    for programmes."""
+    condition = cell.condition & Q(operator__in=operator_ids)
+    if cell.indicator == "subjects_guided":
+        return {
+            f"{key}_founders": Count("founder", distinct=True, filter=condition),
+            f"{key}_companies": Count("company", distinct=True, filter=condition),
+        }
+    return {f"{key}_enrolments": Count("pk", filter=condition)}
 
 
 def activity_table(contract: Contract, start, end) -> list[dict]:
-    """The rows of the activity table for ``start``-``end``: label, founders and companies
-    (each a count and the matching goal's target, or None)."""
+    """The rows of the activity table for ``start``-``end``: label, whether it is a total,
+    and per column (entrepreneurs, established companies) the count and the matching goal's
+    target (or None). Two grouped queries, sessions and enrolments, whatever the rows."""
     municipality_ids = list(contract.municipalities.values_list("pk", flat=True))
-    operator_ids = list(contract.parties.values_list("pk", flat=True))
-    counts = activity_counts(municipality_ids, operator_ids, start, end)
-    targets = {
-        (goal.indicator, tuple(sorted(goal.params.items()))): goal.target
-        for goal in contract.goals.all()
-        if goal.is_computed
-    }
-
-    def target(indicator: str, **params):
-        return targets.get((indicator, tuple(sorted(params.items()))))
-
-    rows = [
-        {
-            "label": label,
-            "founders": counts[f"founders_{tier}"],
-            "founders_target": target("founders_guided", tier=tier),
-            "companies": counts[f"companies_{tier}"],
-            "companies_target": target("companies_guided", tier=tier),
-        }
-        for label, tier in GUIDANCE_ROWS
-    ]
-    rows.append(
-        {
-            "label": _("Vejledte i alt"),
-            "founders": counts["founders_total"],
-            "companies": counts["companies_total"],
-            "total": True,
-        }
+    goals = [goal for goal in computed_goals(contract) if goal.is_computed]
+    parties = [party.pk for party in contract.parties.all()]
+    counters = {"subjects_guided": {}, "enrolments": {}}
+    rows = []
+    for number, (label, total, cells) in enumerate(activity_layout()):
+        row = {"label": label, "total": total, "cells": []}
+        for column, cell in enumerate(cells):
+            goal = matching_goal(goals, cell)
+            operators = [op.pk for op in goal.measured_operators()] if goal else parties
+            found = cell_counters(f"c{number}_{column}", cell, operators)
+            counters[cell.indicator] |= found
+            row["cells"].append({"keys": list(found), "target": goal.target if goal else None})
+        rows.append(row)
+    counts = guided_in(Period(start, end), municipality_ids, parties).aggregate(
+        **counters["subjects_guided"]
     )
-    rows += [
-        {
-            "label": _("Vækstforløb på %(level)s-niveau") % {"level": level},
-            "founders": counts[f"founder_{level}"],
-            "founders_target": target("enrolments", growth_level=level, subject="founder"),
-            "companies": counts[f"company_{level}"],
-            "companies_target": target("enrolments", growth_level=level, subject="company"),
-        }
-        for level in GROWTH_LEVELS
-    ]
-    rows.append(
-        {
-            "label": _("Regionale programmer i alt"),
-            "founders": counts["founder_programmes"],
-            "companies": counts["company_programmes"],
-            "total": True,
-        }
+    enrolments = ProgrammeEnrolment.objects.filter(
+        started_on__range=(start, end), municipality__in=municipality_ids, operator__in=parties
     )
+    counts |= enrolments.aggregate(**counters["enrolments"])
+    for row in rows:
+        for cell in row["cells"]:
+            cell["count"] = sum(counts[key] or 0 for key in cell.pop("keys"))
     return rows

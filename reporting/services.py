@@ -1,6 +1,8 @@
 """Reports and exports: a PDF is asked for on a page, rendered in Celery and stored."""
 
 import datetime
+import logging
+import math
 import time
 
 from django.core.files.base import ContentFile
@@ -10,6 +12,7 @@ from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
 from contracts import services as contract_services
+from contracts.definitions import goal_definitions
 from crm.services import DomainError, NotAllowed
 from reporting import pdf, queries
 from reporting.charts import sparkline
@@ -18,6 +21,7 @@ from reporting.models import ExportLog, Report, ReportComment
 # Reports only a manager of the contract's parties asks for: the annual report is a draft
 # until a manager publishes it, and the settlement lists registrations.
 MANAGED_KINDS = (Report.Kind.ANNUAL, Report.Kind.SETTLEMENT)
+logger = logging.getLogger(__name__)
 
 
 def check_can_request(user, kind: str, contract) -> None:
@@ -136,58 +140,104 @@ def do_publish_report(user, report: Report) -> Report:
     return report
 
 
-def annual_context(report: Report) -> dict:
-    """The snapshots as of the report's period end: a later attainment run does not change
-    the numbers between the previewed draft and the published report."""
+def check_goals_computable(contract) -> None:
+    """Refuse, with the goal named, a goal whose indicator or parameters the catalogue does
+    not know (stored by other means than the goal form, or from an older catalogue): the
+    report cannot count it, and a manager can mend it on the contract's page."""
+    for goal in contract.goals.all():
+        if not goal.is_computed:
+            continue
+        try:
+            contract_services.check_goal_indicator(goal.indicator, goal.params)
+        except DomainError as error:
+            raise DomainError(
+                _("Mål %(number)s (%(title)s) kan ikke beregnes: %(reason)s")
+                % {"number": goal.number, "title": goal.title, "reason": error}
+            ) from error
+
+
+def contract_context(report: Report, as_of: datetime.date) -> dict:
+    """What every contract report shows: each computed goal and each municipality as of
+    ``as_of`` (``report_matrix``), the other goals, and whether demo survey answers count."""
     contract = report.contract
-    municipalities, rows = queries.goal_matrix(contract, report.period_end)
-    history = queries.goal_history(contract, end=report.period_end)
-    goals = []
-    for goal, total, cells in rows:
-        values = [value for _, value in history.get(goal.pk, [])]
-        goals.append(
-            {
-                "goal": goal,
-                "total": total,
-                "cells": cells,
-                "sparkline": sparkline(values, title=str(goal)),
-            }
-        )
-    comments = dict(report.comments.values_list("goal_id", "text"))
-    for row in goals:
-        row["comment"] = comments.get(row["goal"].pk, "")
-    others = [
-        {"goal": goal, "comment": comments.get(goal.pk, "")}
-        for goal in contract.goals.all()
-        if not goal.is_computed
-    ]
+    check_goals_computable(contract)
+    municipalities, rows = queries.report_matrix(contract, as_of)
     return {
         "contract": contract,
-        "municipalities": municipalities,
-        "goals": goals,
-        "others": others,
         "report": report,
+        "as_of": as_of,
+        "running": as_of < contract.ends_on,
+        "municipalities": municipalities,
+        "rows": rows,
+        "others": [
+            {"goal": goal, "comment": ""} for goal in contract.goals.all() if not goal.is_computed
+        ],
+        "demo_answers": contract.counts_demo_answers(),
     }
+
+
+GOALS_PER_TABLE = 8  # goal columns beside the municipality's name: fits A4 upright at 8 pt
+
+
+def municipality_tables(municipalities, rows, size: int = GOALS_PER_TABLE) -> list[dict]:
+    """The results per municipality as tables that fit the page however many municipalities
+    a contract has: a municipality per row, at most ``size`` goals per table, the goals
+    spread evenly over the tables."""
+    size = math.ceil(len(rows) / math.ceil(len(rows) / size)) if rows else size
+    tables = []
+    for first in range(0, len(rows), size):
+        chunk = rows[first : first + size]
+        tables.append(
+            {
+                "goals": [goal for goal, _total, _cells in chunk],
+                "rows": [
+                    (municipality, [cells[index] for _goal, _total, cells in chunk])
+                    for index, municipality in enumerate(municipalities)
+                ],
+                "totals": [total for _goal, total, _cells in chunk],
+            }
+        )
+    return tables
+
+
+def annual_context(report: Report) -> dict:
+    """The annual report as of its period end (``report_matrix``: the snapshots of that
+    date, so a later attainment run does not change the numbers between the previewed draft
+    and the published report), with the manager's comments and the goals' published
+    definitions as an appendix."""
+    context = contract_context(report, report.period_end)
+    contract, rows = report.contract, context["rows"]
+    history = queries.goal_history(contract, end=report.period_end)
+    comments = dict(report.comments.values_list("goal_id", "text"))
+    totals = {goal.pk: total for goal, total, _cells in rows}
+    context["goals"] = [
+        {
+            "goal": goal,
+            "total": total,
+            "sparkline": sparkline([v for _d, v in history.get(goal.pk, [])], title=str(goal)),
+            "comment": comments.get(goal.pk, ""),
+        }
+        for goal, total, _cells in rows
+    ]
+    for row in context["others"]:
+        row["comment"] = comments.get(row["goal"].pk, "")
+    context["tables"] = municipality_tables(context["municipalities"], rows)
+    context["definitions"] = [
+        (definition, totals.get(definition.goal.pk))
+        for definition in goal_definitions(contract, report.period_end)
+    ]
+    return context
 
 
 def half_year_context(report: Report) -> dict:
     """Seed 001 §3: the activity table of the half-year and every goal's status as of the
-    half-year's end, computed by the function the attainment runs store (so the numbers are
-    those of a snapshot of that date), without storing anything."""
-    contract, start, end = report.contract, report.period_start, report.period_end
-    municipality_ids = list(contract.municipalities.values_list("pk", flat=True))
-    goals = []
-    for goal in contract.goals.all():
-        if goal.is_computed:
-            total, *_cells = contract_services.goal_snapshots(goal, municipality_ids, end)
-            goals.append({"goal": goal, "total": total})
-    return {
-        "contract": contract,
-        "report": report,
-        "activity": queries.activity_table(contract, start, end),
-        "goals": goals,
-        "others": [goal for goal in contract.goals.all() if not goal.is_computed],
-    }
+    half-year's end (``report_matrix``: the numbers a snapshot of that date holds)."""
+    context = contract_context(report, report.period_end)
+    context["goals"] = [{"goal": goal, "total": total} for goal, total, _c in context["rows"]]
+    context["activity"] = queries.activity_table(
+        report.contract, report.period_start, report.period_end
+    )
+    return context
 
 
 def settlement_context(report: Report) -> dict:
@@ -225,16 +275,45 @@ RENDERERS = {
 
 
 def render(report: Report) -> Report:
-    """Render and store the PDF (the Celery task calls this)."""
+    """Render and store the PDF (the Celery task calls this). A failure is stored on the
+    report, with why and what to do in the requester's language (``failure_message``), and
+    logged with its cause and the report's id."""
     template, make_context = RENDERERS[report.kind]
     started = time.monotonic()
     with override(report.language or None):
-        data = pdf.render_pdf(template, make_context(report))
-    name = f"{report.get_kind_display()}-{report.pk}.pdf".replace(" ", "-").lower()
-    report.file.save(name, ContentFile(data), save=False)
-    report.state, report.finished_at = Report.State.DONE, timezone.now()
+        try:
+            with transaction.atomic():  # a database error leaves the report writable
+                data = pdf.render_pdf(template, make_context(report))
+                name = f"{report.get_kind_display()}-{report.pk}.pdf".replace(" ", "-").lower()
+                report.file.save(name, ContentFile(data), save=False)
+        except Exception as error:
+            logger.exception("Report %s (%s) could not be rendered", report.pk, report.kind)
+            return record_failure(report, failure_message(report, error))
+    report.state, report.finished_at, report.error = Report.State.DONE, timezone.now(), ""
     report.seconds = time.monotonic() - started
     report.save()
+    return report
+
+
+def failure_message(report: Report, error: Exception) -> str:
+    """Why a report failed and what to do: a cause the user can mend (a ``DomainError``)
+    is named; anything else is unexpected and the report's number finds it in the log."""
+    if isinstance(error, DomainError):
+        return _(
+            "Rapporten kunne ikke dannes: %(reason)s Ret målet under kontraktens mål, og bestil "
+            "rapporten igen. Kontakt administratoren, hvis det ikke hjælper (rapport nr. %(id)s)."
+        ) % {"reason": error, "id": report.pk}
+    return _(
+        "Rapporten kunne ikke dannes: der opstod en uventet fejl. Prøv igen om lidt, eller "
+        "kontakt administratoren og oplys rapport nr. %(id)s."
+    ) % {"id": report.pk}
+
+
+def record_failure(report: Report, message: str) -> Report:
+    report.state, report.error, report.finished_at = Report.State.FAILED, message, timezone.now()
+    Report.objects.filter(pk=report.pk).update(
+        state=report.state, error=message, finished_at=report.finished_at
+    )
     return report
 
 
