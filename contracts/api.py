@@ -153,7 +153,7 @@ class ContractViewSet(
         return Response(shapes.SettlementSerializer(body).data)
 
     @extend_schema(responses=shapes.GoalDefinitionSerializer(many=True))
-    @action(detail=True)
+    @action(detail=True, filter_backends=[], pagination_class=None)
     def definitions(self, request, pk=None):
         """Each goal's published definition, as on the contract's definitions page: the
         clause, what counts and what does not, whose records, the unit, the parameters in

@@ -1,14 +1,27 @@
 """Filters of the referrals API (django-filter). Municipalities are named by their code."""
 
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from crm.filters import municipality_filter
+from crm.filters import (
+    municipalities_filter,
+    municipality_filter,
+    operators_filter,
+    subject_filter_for,
+)
 from crm.models import Notification, Theme
 from referrals.models import Referral
 from referrals.serializers import ADVISER, TARGET_KINDS
 from referrals.services import OPEN_STATES
+
+
+def target_choices():
+    """The receivers a referral goal counts by (``contracts.indicators``)."""
+    from contracts.indicators import REFERRAL_TARGET_LABELS
+
+    return REFERRAL_TARGET_LABELS
 
 
 class ReferralFilter(filters.FilterSet):
@@ -30,6 +43,31 @@ class ReferralFilter(filters.FilterSet):
     theme = filters.ChoiceFilter(
         choices=Theme.choices, method="filter_theme", label=_("Henvisninger med dette tema")
     )
+    # The filters a contract goal's number links with (reporting's rows pages): the same
+    # rules as the referral indicators (``contracts.indicators.referrals_in``).
+    sender_operators = operators_filter(
+        "sender_operator", _("Sendt af en af disse operatører (id'er, kommasepareret)")
+    )
+    target_operators = operators_filter(
+        "target_operator", _("Sendt til en af disse operatører (id'er, kommasepareret)")
+    )
+    municipalities = municipalities_filter()
+    target = filters.ChoiceFilter(
+        choices=target_choices,
+        method="filter_target",
+        label=_(
+            "Henvist til: et erhvervshus, en anden operatør, ekstern viden, "
+            "designøkosystemet eller finansiering"
+        ),
+    )
+    withdrawn = filters.BooleanFilter(
+        method="filter_withdrawn", label=_("Kun (true) eller ingen (false) tilbagetrukne")
+    )
+    contacted_in_time = filters.BooleanFilter(
+        method="filter_contacted_in_time",
+        label=_("Kontaktet senest på fristen (true) eller ikke (false)"),
+    )
+    subject = subject_filter_for("sent_at__date")
 
     class Meta:
         model = Referral
@@ -41,6 +79,14 @@ class ReferralFilter(filters.FilterSet):
             "sent_from",
             "sent_to",
             "theme",
+            "sender_operators",
+            "target_operators",
+            "municipalities",
+            "target",
+            "after_screening",
+            "withdrawn",
+            "contacted_in_time",
+            "subject",
         ]
 
     def filter_target_kind(self, queryset, name: str, value: str):
@@ -55,6 +101,19 @@ class ReferralFilter(filters.FilterSet):
 
     def filter_theme(self, queryset, name: str, value: str):
         return queryset.filter(themes__contains=[value])
+
+    def filter_target(self, queryset, name: str, value: str):
+        from contracts.indicators import REFERRAL_TARGETS  # the indicator's own rule
+
+        return queryset.filter(REFERRAL_TARGETS[value])
+
+    def filter_withdrawn(self, queryset, name: str, value: bool):
+        withdrawn = {"state": Referral.State.WITHDRAWN}
+        return queryset.filter(**withdrawn) if value else queryset.exclude(**withdrawn)
+
+    def filter_contacted_in_time(self, queryset, name: str, value: bool):
+        in_time = {"contacted_at__date__lte": F("due_on")}
+        return queryset.filter(**in_time) if value else queryset.exclude(**in_time)
 
 
 class NotificationFilter(filters.FilterSet):

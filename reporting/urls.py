@@ -14,6 +14,7 @@ urlpatterns = [
         views.export_snapshots,
         name="export-snapshots",
     ),
+    path("rapporter/raekker/<str:kind>/", views.goal_rows, name="goal-rows"),
     path("rapporter/aktivitet/", views.activity_dashboard, name="activity-dashboard"),
     path("rapporter/min-maaned/", views.my_month, name="my-month"),
     path("rapporter/virksomhed/<int:pk>/pdf/", views.company_report, name="company-report"),

@@ -1,23 +1,23 @@
 """Dashboards, PDF reports and exports. Officials see aggregates only."""
 
 import datetime
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contracts.models import Contract, Goal
 from contracts.views import access_contract, can_manage
+from crm import consents as crm_consents
 from crm import queries as crm_queries
-from crm.models import Municipality, Theme
+from crm.models import ConsentAccess, Municipality, Theme
+from crm.pagination import paginate
 from crm.services import DomainError, NotAllowed
 from crm.spreadsheets import CONTENT_TYPES, file_response, table_file
 from crm.views.records import access_subject, require_any
@@ -25,64 +25,12 @@ from referrals.models import Referral
 from referrals.queries import referrals_visible_to
 from reporting import charts, forms, queries, services
 from reporting.models import ExportLog, Report
-
-# The list pages that show the rows behind a goal's number, by indicator, and the right
-# they need. Indicators without such a page (enrolments, evaluations, projects) get no link.
-SESSION_INDICATORS = {
-    "companies_guided",
-    "companies_contacted",
-    "founders_guided",
-    "sessions",
-    "hours",
-    "hours_cost",
-    "founders_share",
-    "new_companies_share",
-    "rural_share",
-    "municipalities_reached",
-}
-ROW_PAGES = {
-    **{name: ("session-list", "view_records") for name in SESSION_INDICATORS},
-    "referrals": ("referral-sent", "change_records"),
-    "referrals_in_deadline_share": ("referral-sent", "change_records"),
-    "uptake_share": ("referral-sent", "change_records"),
-    "networks": ("network-list", "view_records"),
-}
-
-
-class RowLinks:
-    """Links from a number to the rows behind it, for a user who may see those rows in the
-    number's municipality (in any of the contract's for a total). Officials get none."""
-
-    def __init__(self, user, contract):
-        self.allowed = {
-            perm: set(
-                Municipality.objects.for_user(user, perm)
-                .filter(pk__in=contract.municipalities.values("pk"))
-                .values_list("pk", flat=True)
-            )
-            for perm in ("view_records", "change_records")
-        }
-
-    def url(self, goal, snap) -> str | None:
-        if snap is None or goal.indicator not in ROW_PAGES:
-            return None
-        name, perm = ROW_PAGES[goal.indicator]
-        allowed = self.allowed[perm]
-        if not allowed or (snap.municipality_id and snap.municipality_id not in allowed):
-            return None
-        if name != "session-list":
-            return reverse(name)
-        start, _end = goal.period
-        query = {"date_from": start.isoformat(), "date_to": snap.as_of.isoformat()}
-        if snap.municipality_id:
-            query["municipality"] = snap.municipality_id
-        if goal.params.get("tier"):
-            query["tier"] = goal.params["tier"]
-        return f"{reverse(name)}?{urlencode(query)}"
+from reporting.rows import ROW_LISTS, RowLinks, described_filters
 
 
 def other_tile(goal) -> dict:
-    """A milestone (judged by a person) or a goal reported from outside the CRM."""
+    """A milestone (judged by a person) or a goal reported from outside the CRM, shown with
+    its target."""
     if goal.is_milestone:
         status = MILESTONE_STATUS[goal.milestone_status]
         return {"goal": goal, "status": status, "label": goal.get_milestone_status_display()}
@@ -98,18 +46,22 @@ MILESTONE_STATUS = {
 
 
 def dashboard_tiles(rows, history, links, municipality) -> list[dict]:
+    """One tile per computed goal: its value linked to its rows, its status (the final
+    result once the goal's period is over, met or not met), and while it runs its pace and
+    the forecast for the period's end."""
     tiles = []
     for goal, total, cells in rows:
         snap = cells[0] if municipality else total
         points = history.get(goal.pk, [])
+        start, end = goal.period
         tile = {
             "goal": goal,
             "total": snap,
             "url": links.url(goal, snap),
+            "final": snap is not None and snap.as_of >= end,
             "sparkline": charts.sparkline([v for _, v in points], title=str(goal)),
         }
         if goal.target_kind == "count" and goal.target:
-            start, end = goal.period
             tile["pace"] = charts.pace_chart(
                 points,
                 target=snap.target if snap and snap.target else goal.target,
@@ -125,6 +77,7 @@ def dashboard_context(request, contract) -> dict:
     """The dashboard as of the filter's end date, in total or for one municipality."""
     filters = forms.DashboardFilter(request.GET or None, contract=contract)
     start, end, municipality = filters.values()
+    prefetch_related_objects([contract], "goals__local_targets__municipality")
     municipalities, rows = queries.goal_matrix(contract, end)
     if municipality:
         column = municipalities.index(municipality)
@@ -137,6 +90,7 @@ def dashboard_context(request, contract) -> dict:
         "filters": filters,
         "tiles": dashboard_tiles(rows, history, links, municipality),
         "others": [other_tile(goal) for goal in contract.goals.all() if not goal.is_computed],
+        "demo_answers": contract.counts_demo_answers(),
         "municipalities": municipalities,
         "rows": [
             (goal, [{"snap": cell, "url": links.url(goal, cell)} for cell in cells])
@@ -156,6 +110,41 @@ def contract_dashboard(request, pk: int):
     return render(
         request, "reporting/contract_dashboard.html", dashboard_context(request, contract)
     )
+
+
+@login_required
+def goal_rows(request, kind: str):
+    """The rows a goal's number counts: the dashboard links here with the indicator's own
+    filters (``reporting.rows``); listed as far as the user may see them, with the summary
+    figure that equals the number named by ``count``. An invalid filter lists nothing."""
+    rows = ROW_LISTS.get(kind)
+    if rows is None:
+        raise Http404
+    require_any(request.user, "view_records")
+    filterset = rows.filterset(request.GET, queryset=rows.visible(request.user))
+    valid = filterset.is_valid()
+    listed = (filterset.qs if valid else filterset.queryset.none()).order_by(*rows.order)
+    summary = rows.summary(listed, filterset.form.cleaned_data if valid else {})
+    context = {
+        "kind": kind,
+        "rows": rows,
+        "valid": valid,
+        "described": described_filters(filterset) if valid else [],
+        "figures": [(key, label, summary[key]) for key, label in rows.figures.items()],
+        "count": request.GET.get("count"),
+        "page": paginate(request, listed),
+    }
+    if kind in CONSENT_READS:  # other operators' rows shown on a consent are logged
+        reads = {CONSENT_READS[kind]: context["page"].object_list}
+        crm_consents.do_log_consent_reads(request.user, reads, source=request.path)
+    return render(request, "reporting/rows.html", context)
+
+
+CONSENT_READS = {
+    "vejledninger": ConsentAccess.Record.SESSION,
+    "projekter": ConsentAccess.Record.PROJECT,
+    "vaekstforloeb": ConsentAccess.Record.PROGRAMME,
+}
 
 
 def period_from(request) -> tuple[datetime.date, datetime.date]:
@@ -345,6 +334,11 @@ def report_file(request, pk: int):
     report = access_report(request.user, pk)
     if report.state != Report.State.DONE:
         raise Http404
+    try:
+        services.check_file_available(report)
+    except DomainError as error:
+        messages.error(request, str(error))
+        return redirect("report-detail", pk)
     return FileResponse(
         report.file.open("rb"),
         as_attachment=True,
