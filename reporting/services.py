@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from contracts import services as contract_services
 from contracts.definitions import goal_definitions
+from contracts.indicators import EXCLUDED_ALWAYS
 from crm.services import DomainError, NotAllowed
 from reporting import pdf, queries
 from reporting.charts import sparkline
@@ -226,6 +227,7 @@ def annual_context(report: Report) -> dict:
         (definition, totals.get(definition.goal.pk))
         for definition in goal_definitions(contract, report.period_end)
     ]
+    context["excluded_always"] = str(EXCLUDED_ALWAYS)  # said once, before the goals
     return context
 
 
