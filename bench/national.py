@@ -326,8 +326,8 @@ def evaluation_lines(world: World, count: int):
 CONTRACT_SOURCE = "bench: the KKR Syddanmark goal set for every hub"
 SYD_TITLE = "Resultatkontrakt 2022, KKR Syddanmark"
 GOAL_FIELDS = ["number", "title", "text", "indicator", "params", "target_kind", "target",
-               "per_municipality", "is_milestone", "external_source", "comment",
-               "measures", "strict"]  # fmt: skip
+               "per_municipality", "every_municipality", "is_milestone", "external_source",
+               "comment", "measures", "strict"]  # fmt: skip
 
 
 @transaction.atomic

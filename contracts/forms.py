@@ -131,6 +131,7 @@ class GoalForm(forms.ModelForm):
             "target",
             "strict",
             "per_municipality",
+            "every_municipality",
             "starts_on",
             "ends_on",
             "comment",
@@ -240,7 +241,7 @@ class BudgetLineForm(forms.ModelForm):
 
     class Meta:
         model = BudgetLine
-        fields = ["name", "municipality", "amount"]
+        fields = ["side", "name", "municipality", "amount"]
 
     def __init__(self, *args, contract, **kwargs):
         super().__init__(*args, **kwargs)

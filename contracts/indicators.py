@@ -21,6 +21,8 @@ from decimal import Decimal
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
+    Case,
+    CharField,
     Count,
     DateField,
     Exists,
@@ -32,10 +34,12 @@ from django.db.models import (
     QuerySet,
     Sum,
     Value,
+    When,
 )
+from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Company, Founder, GuidanceSession, Network, Operator, Theme
+from crm.models import Company, Founder, GuidanceSession, Municipality, Network, Operator, Theme
 from crm.models.records import (
     NEW_COMPANY_YEARS,
     DevelopmentProject,
@@ -105,6 +109,7 @@ SUBJECTS = (
 )
 REFERRAL_TARGET_LABELS = (
     ("hub", _("et erhvervshus")),
+    ("home_hub", _("kommunens eget erhvervshus (væksthus)")),
     ("operator", _("en anden operatør")),
     ("adviser", _("ekstern viden (rådgivere, videninstitutioner m.fl.)")),
     ("design", _("designøkosystemet")),
@@ -119,7 +124,10 @@ PARAMETERS: dict[str, Parameter] = {
     "kind": Parameter(_("Art af registrering"), "choice", tuple(GuidanceSession.Kind.choices)),
     "subject": Parameter(_("Hvem"), "choice", SUBJECTS),
     "micro": Parameter(_("Kun mikrovirksomheder (1-10 ansatte)"), "bool"),
-    "rural": Parameter(_("Kun virksomheder i landdistrikter (virksomhedens markering)"), "bool"),
+    "rural": Parameter(
+        _("Kun virksomheder i landdistrikter (virksomhedens markering, eller i en yderkommune)"),
+        "bool",
+    ),
     "group": Parameter(
         _("Gruppe"), "choice", (("women", _("kvinder")), ("young", _("unge (18-30 år)")))
     ),
@@ -298,10 +306,26 @@ def subject_filter(subject: str | None, date_field: str) -> Q:
     }[subject]
 
 
+def subject_key():
+    """One key per person or company guided: a founder who started a company (``Founder.
+    company``) and that company are one iværksætter (seed 001: "før start – indtil tre år"),
+    so the founder's sessions count under the company's key."""
+    company = Concat(Value("c"), Cast("company_id", CharField()))
+    return Case(
+        When(
+            founder__company__isnull=False,
+            then=Concat(Value("c"), Cast("founder__company_id", CharField())),
+        ),
+        When(founder__isnull=False, then=Concat(Value("f"), Cast("founder_id", CharField()))),
+        default=company,
+        output_field=CharField(),
+    )
+
+
 def subjects_counted():
-    """Distinct founders plus distinct companies of rows already narrowed to a subject
-    (``subject_filter``): two disjoint sets, so their counts add up."""
-    return summed(Count("founder", distinct=True), Count("company", distinct=True))
+    """Distinct founders and companies of rows already narrowed to a subject
+    (``subject_filter``), a founder and the company it started counted once."""
+    return counted(Count(subject_key(), distinct=True))
 
 
 # --- Guidance ------------------------------------------------------------------------------
@@ -426,7 +450,7 @@ def subjects_guided(
         "Forskellige virksomheder (CVR) med mindst én registreret kontakt (vejledning eller "
         "kort kontakt) fra de målte operatører i perioden. Mikrovirksomheder har 1-10 "
         "ansatte; landdistrikter er virksomhedens egen markering (landdistrikt eller by op "
-        "til 3.000 indbyggere), ikke kommunens klasse."
+        "til 3.000 indbyggere), og i en yderkommune hører alle virksomheder til målgruppen."
     ),
     excludes=_("Virksomheder uden kendt antal ansatte tæller ikke som mikrovirksomheder."),
 )
@@ -440,8 +464,10 @@ def companies_contacted(
     rows = rows.filter(company__isnull=False)
     if micro:  # 1-10 employees
         rows = rows.filter(company__employees__range=(1, 10))
-    if rural:
-        rows = rows.filter(company__rural=True)
+    if rural:  # in a yderkommune every company is in the target group (seed 000)
+        rows = rows.filter(
+            Q(company__rural=True) | Q(company__municipality__typology=Municipality.Typology.OUTER)
+        )
     return grouped(rows, "municipality", municipality_ids, counted(Count("company", distinct=True)))
 
 
@@ -690,6 +716,8 @@ def municipalities_reached(period, municipality_ids, operator_ids, *, tier=None)
 
 REFERRAL_TARGETS = {
     "hub": Q(target_operator__kind=Operator.Kind.HUB),
+    # Seed 000: "til Væksthus Midtjylland": the hub of the subject's municipality, not another.
+    "home_hub": Q(target_operator=F("municipality__hub")),
     "operator": Q(target_operator__isnull=False),
     "adviser": Q(target_adviser__isnull=False),
     "design": Q(target_adviser__kind=Adviser.Kind.DESIGN),
@@ -791,15 +819,14 @@ def uptake_share(period, municipality_ids, operator_ids, *, target="adviser") ->
     den eksterne rådgivning ... Virksomhederne tælles med i andelen, hvis de har benyttet eller
     forventer at benytte henvisningen inden for et halvt år. Virksomheder, der ikke ved, om de
     har benyttet henvisningen, udgår af beregningen"."""
-    rows = referrals_in(period, municipality_ids, operator_ids, target=target)
-    rows = rows.exclude(uptake__in=["", DONT_KNOW])
+    rows = referrals_in(period, municipality_ids, operator_ids, target=target).exclude(uptake="")
     newer = rows.filter(
         Q(company__isnull=False, company=OuterRef("company"))
         | Q(founder__isnull=False, founder=OuterRef("founder")),
         Q(uptake_recorded_at__gt=OuterRef("uptake_recorded_at"))
         | Q(uptake_recorded_at=OuterRef("uptake_recorded_at"), pk__gt=OuterRef("pk")),
     )
-    latest = rows.filter(~Exists(newer))
+    latest = rows.filter(~Exists(newer))  # then "Ved ikke" as the latest answer leaves it out
     used = [Referral.Uptake.USED, Referral.Uptake.EXPECTS]
     return share_of_answers(latest, "uptake", used, municipality_ids)
 

@@ -118,6 +118,9 @@ class Goal(models.Model):
     # More than the target ("Mere end 80%", seed 001 §7), not "at least" (the default).
     strict = models.BooleanField(_("mere end målet (ikke lig med)"), default=False)
     per_municipality = models.BooleanField(_("mål pr. kommune"), default=False)
+    # "I alle kommuner", "2 pr. kommune": met only when every municipality meets its target;
+    # without it a target per municipality is met on average ("gennemsnitligt 10 pr. kommune").
+    every_municipality = models.BooleanField(_("skal nås i hver kommune"), default=False)
     # Whose work the goal measures: the contract's parties, or those of one kind among them
     # ("erhvervshuset", "de lokale erhvervsserviceoperatører"). Nobody else's records count.
     measures = models.CharField(

@@ -225,6 +225,7 @@ class GoalSerializer(serializers.ModelSerializer):
             "target_kind",
             "target",
             "per_municipality",
+            "every_municipality",
             "measures",
             "strict",
             "starts_on",

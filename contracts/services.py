@@ -128,20 +128,35 @@ def goal_snapshots(goal: Goal, municipality_ids: list[int], as_of: datetime.date
     rows = [(None, result.total, total_target)]
     rows += [(mid, measure, targets[mid]) for mid, measure in result.per_municipality.items()]
     history = history or {}
+    snapshots = []
     for municipality_id, measure, target in rows:
         attainment, status = judge(goal, measure.value, target, share_of_period)
-        yield Snapshot(
-            goal=goal,
-            as_of=as_of,
-            municipality_id=municipality_id,
-            value=measure.value,
-            numerator=measure.numerator,
-            denominator=measure.denominator,
-            target=target,
-            attainment=attainment,
-            forecast=forecast(goal, history.get(municipality_id, []), as_of, measure.value),
-            status=status,
+        snapshots.append(
+            Snapshot(
+                goal=goal,
+                as_of=as_of,
+                municipality_id=municipality_id,
+                value=measure.value,
+                numerator=measure.numerator,
+                denominator=measure.denominator,
+                target=target,
+                attainment=attainment,
+                forecast=forecast(goal, history.get(municipality_id, []), as_of, measure.value),
+                status=status,
+            )
         )
+    total, *each = snapshots
+    if goal.every_municipality and total.status == Snapshot.Status.MET:
+        total.status = every_municipality_met(each, share_of_period)
+    return snapshots
+
+
+def every_municipality_met(each: list[Snapshot], share_of_period: Decimal) -> str:
+    """A goal set per municipality ("i alle kommuner", "2 pr. kommune") is met in total only
+    when every municipality meets its own target, whatever the sum."""
+    if all(snap.status == Snapshot.Status.MET for snap in each):
+        return Snapshot.Status.MET
+    return Snapshot.Status.NOT_MET if share_of_period >= 1 else Snapshot.Status.ON_TRACK
 
 
 def snapshot_history(goals, as_of: datetime.date) -> dict:
@@ -235,7 +250,7 @@ CONTRACT_FIELDS = {"kind", "title", "status", "starts_on", "ends_on", "document"
 CONTRACT_FIELDS |= {"hourly_rate", "source"}
 GOAL_FIELDS = {"number", "title", "text", "indicator", "params", "target_kind", "target"}
 GOAL_FIELDS |= {"per_municipality", "starts_on", "ends_on", "comment", "is_milestone"}
-GOAL_FIELDS |= {"external_value", "external_source", "measures", "strict"}
+GOAL_FIELDS |= {"external_value", "external_source", "measures", "strict", "every_municipality"}
 # An indicator's parameters are tried on this period with no municipality: the queries are
 # built (so a wrong name fails) but never run.
 TRIAL_PERIOD = indicators.Period(datetime.date(2000, 1, 1), datetime.date(2000, 12, 31))
@@ -545,14 +560,15 @@ def payable_new_companies(parties, municipalities, start: datetime.date, end: da
     )
 
 
-def payable_referrals(parties, municipalities, start: datetime.date, end: datetime.date):
+def payable_referrals(parties, hubs, municipalities, start: datetime.date, end: datetime.date):
     """Seed 001 §8.1 and §8.3: "Screening/visitation af virksomheder [og iværksættere (før
     start og indtil tre år)] med vækstambitioner/-perspektiver til den specialiserede
     erhvervsservice og ved anvendelse af Væksthjulet". A referral sent by one of ``parties``
-    to a hub after screening, not declined or withdrawn, backed by the sender's newest
-    Væksthjulet screening session of the subject on or before the day it was sent
-    (annotated ``screening_hours``), of a company with growth potential or in the growth
-    segment, or a subject the screening found growth potential in."""
+    to one of ``hubs`` (the contract's own hub: the one that pays) after screening, not
+    declined or withdrawn, backed by the sender's newest Væksthjulet screening session of the
+    subject on or before the day it was sent (annotated ``screening_hours``), of a company
+    with growth potential or in the growth segment, or a subject the screening found growth
+    potential in."""
     screening = GuidanceSession.objects.filter(
         Q(company=OuterRef("company")) | Q(founder=OuterRef("founder")),
         operator=OuterRef("sender_operator"),
@@ -574,7 +590,7 @@ def payable_referrals(parties, municipalities, start: datetime.date, end: dateti
             sender_operator__in=parties,
             municipality__in=municipalities,
             after_screening=True,
-            target_operator__kind=Operator.Kind.HUB,
+            target_operator__in=hubs,
         )
         .exclude(state__in=[Referral.State.WITHDRAWN, Referral.State.DECLINED])
         .annotate(sent_on=TruncDate("sent_at"))
@@ -626,7 +642,8 @@ def settlement(contract: Contract, start: datetime.date, end: datetime.date, *, 
                 item.label = getattr(item, "masked_cpr", None) or f"{item.name} (CVR {item.cvr})"
             evidence.sort(key=lambda item: item.on)
         else:
-            evidence = list(payable_referrals(parties, municipalities, start, end))
+            hubs = contract.parties.filter(kind=Operator.Kind.HUB)
+            evidence = list(payable_referrals(parties, hubs, municipalities, start, end))
             for referral in evidence:
                 referral.paid = referral_fee(rule, contract, referral.screening_hours)
                 referral.on = referral.sent_on

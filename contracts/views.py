@@ -347,9 +347,8 @@ def budget(request, pk: int):
         else:
             messages.success(request, _("Beløbet er flyttet."))
             return redirect("contract-budget", pk)
-    lines, hours, spent = services.budget_status(contract)
     return render(
         request,
         "contracts/budget.html",
-        {"contract": contract, "lines": lines, "hours": hours, "spent": spent, "form": form},
+        {"contract": contract, "budget": services.budget_status(contract), "form": form},
     )

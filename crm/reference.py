@@ -58,6 +58,7 @@ def load_municipalities(regions: dict[str, Region], hubs: dict[str, Operator]) -
                 "official_name": row["official_name"],
                 "region": regions[row["region_code"]],
                 "hub": hubs[row["erhvervshus"]],
+                "typology": row["typology"],
             },
         )
     for hub in hubs.values():

@@ -81,9 +81,10 @@ PROGRAMME_GOALS = [
     {
         "number": "2",
         "title": "Vejledningsbesøg",
-        "text": "Gennemførelse af 1.000 vejledningsbesøg",
+        "text": "Gennemførelse af 1.000 vejledningsbesøg (virksomhedsvejledninger i "
+        "målgruppen af etablerede iværksættere og mikrovirksomheder)",
         "indicator": "sessions",
-        "params": {"kind": "full"},
+        "params": {"kind": "full", "subject": "company"},
         "target": 1000,
     },
     {
@@ -99,7 +100,7 @@ PROGRAMME_GOALS = [
         "title": "Henvisninger til Væksthus Midtjylland",
         "text": "Henvisning af 50 vækstvirksomheder/-iværksættere til Væksthus Midtjylland",
         "indicator": "referrals",
-        "params": {"target": "hub"},
+        "params": {"target": "home_hub"},
         "target": 50,
     },
     {
@@ -110,6 +111,7 @@ PROGRAMME_GOALS = [
         "params": {"funding": "lag", "application_help": True, "distinct_companies": True},
         "target": 2,
         "per_municipality": True,
+        "every_municipality": True,
     },
     {
         "number": "6",
@@ -118,6 +120,7 @@ PROGRAMME_GOALS = [
         "indicator": "networks",
         "target": 1,
         "per_municipality": True,
+        "every_municipality": True,
     },
     {
         "number": "7",
