@@ -8,6 +8,7 @@ import inspect
 import io
 import logging
 import random
+import re
 import subprocess
 import tempfile
 from decimal import Decimal
@@ -205,6 +206,30 @@ def page_texts(report: Report) -> list[str]:
         ]
 
 
+MARGIN = 16 / 25.4 * 72  # report.css: 16 mm left and right, in points
+WORD = re.compile(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)<')
+
+
+def words_outside_the_margins(report: Report) -> list[str]:
+    """Words (pdftotext's boxes) that reach into the left or right margin or past the edge:
+    a table too wide for the page."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "report.pdf"
+        path.write_bytes(report.file.open("rb").read())
+        boxes = subprocess.run(  # noqa: S603 - a fixed binary on a file we wrote
+            ["/usr/bin/pdftotext", "-bbox", str(path), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    width = float(re.search(r'<page width="([\d.]+)"', boxes).group(1))
+    return [
+        word
+        for left, right, word in WORD.findall(boxes)
+        if float(left) < MARGIN - 0.5 or float(right) > width - MARGIN + 0.5
+    ]
+
+
 def danish(value, digits="-1g") -> str:
     with translation.override("da"):
         return floatformat(value, digits)
@@ -243,6 +268,7 @@ def every_kind(user, contract, company, capture) -> dict:
     for kind, report in reports.items():
         assert report.state == Report.State.DONE, (kind, report.error)
         assert report.file and report.error == ""
+        assert words_outside_the_margins(report) == [], kind
     return reports
 
 
@@ -512,6 +538,7 @@ def test_a_region_of_22_municipalities_is_on_the_page_in_full(
 
     report = ask(manager, Report.Kind.ANNUAL, django_capture_on_commit_callbacks, contract=contract)
 
+    assert words_outside_the_margins(report) == []
     pages = page_texts(report)
     for municipality in region:
         assert any(municipality.name in page for page in pages), municipality.name
