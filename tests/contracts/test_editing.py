@@ -201,7 +201,7 @@ def test_a_new_goal_with_an_indicator_and_parameters(world, contract):
             "number": "4",
             "title": "Vejledte iværksættere",
             "indicator": "founders_guided",
-            "params": '{"tier": "local"}',
+            "param_tier": "local",
             "target_kind": "count",
             "target": "200",
         },
@@ -223,7 +223,6 @@ def test_a_milestone_needs_no_indicator_or_parameters(world, contract):
             "number": "10",
             "title": "Samarbejde med de nationale klynger",
             "indicator": "",
-            "params": "",
             "target_kind": "count",
             "is_milestone": "on",
         },
@@ -234,22 +233,24 @@ def test_a_milestone_needs_no_indicator_or_parameters(world, contract):
     assert (goal.is_milestone, goal.indicator, goal.params) == (True, "", {})
 
 
-def test_unknown_goal_parameters_are_refused_with_a_clear_message(world, contract):
+def test_a_parameter_value_the_indicator_does_not_offer_is_refused_naming_the_field(
+    world, contract
+):
     goal = contract.goals.get(number="1")
     response = world.client_for(world.manager).post(
         reverse("goal-edit", args=[contract.pk, goal.pk]),
         {
             "number": "1",
             "title": "Vejledte virksomheder",
-            "indicator": "networks",
-            "params": '{"tier": "local"}',
+            "indicator": "companies_guided",
+            "param_tier": "nowhere",
             "target_kind": "count",
             "target": "5",
         },
     )
 
     assert response.status_code == 400
-    assert "tager ikke parameteren tier" in response.context["form"].errors["params"][0]
+    assert response.context["form"].errors["param_tier"]
     goal.refresh_from_db()
     assert (goal.indicator, goal.target) == ("companies_contacted", 200)
 
@@ -306,8 +307,14 @@ def test_the_manager_adds_budget_lines_for_the_contracts_municipalities_only(wor
     client = world.client_for(world.manager)
     url = reverse("budget-line-create", args=[contract.pk])
 
-    ok = client.post(url, {"name": "Netværk", "municipality": world.home.pk, "amount": "30000"})
-    foreign = client.post(url, {"name": "Aarhus", "municipality": world.other.pk, "amount": "1"})
+    ok = client.post(
+        url,
+        {"side": "expense", "name": "Netværk", "municipality": world.home.pk, "amount": "30000"},
+    )
+    foreign = client.post(
+        url,
+        {"side": "expense", "name": "Aarhus", "municipality": world.other.pk, "amount": "1"},
+    )
     with pytest.raises(DomainError):
         services.do_add_budget_line(
             world.manager, contract, name="Aarhus", municipality=world.other, amount=1
@@ -320,7 +327,7 @@ def test_the_manager_adds_budget_lines_for_the_contracts_municipalities_only(wor
     line = contract.budget_lines.get()
     edited = client.post(
         reverse("budget-line-edit", args=[contract.pk, line.pk]),
-        {"name": "Netværk", "municipality": world.home.pk, "amount": "35000"},
+        {"side": "expense", "name": "Netværk", "municipality": world.home.pk, "amount": "35000"},
     )
     assert edited.status_code == 302
     line.refresh_from_db()

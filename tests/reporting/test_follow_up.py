@@ -39,9 +39,9 @@ def agreement(world, company, founder):
     contract.municipalities.set([world.home])
     contract.parties.set([world.local])
     for number, indicator, target, params in [
-        ("1a", "founders_guided", 200, {"tier": "local"}),
-        ("1b", "companies_guided", 200, {"tier": "local"}),
-        ("3Bv", "enrolments", 5, {"growth_level": "B", "subject": "company"}),
+        ("1a", "subjects_guided", 200, {"tier": "local", "subject": "entrepreneur"}),
+        ("1b", "subjects_guided", 200, {"tier": "local", "subject": "established"}),
+        ("3Bv", "enrolments", 5, {"growth_level": "B", "subject": "established"}),
     ]:
         Goal.objects.create(
             contract=contract,
@@ -105,21 +105,30 @@ def test_the_half_year_follow_up_shows_the_half_years_activity_and_status_at_its
     compute_attainment(agreement, D(2025, 6, 30))
     for snapshot in Snapshot.objects.filter(goal__contract=agreement, municipality=None):
         assert goal_line(snapshot) in text, (snapshot.goal, text)
-    assert "Nye arbejdspladser Virksomhedernes regnskaber: 112" in text
+    # The externally reported goal: its target beside the reported value, and the source.
+    assert "Nye arbejdspladser 275 112 Virksomhedernes regnskaber" in text
 
 
 def test_the_activity_table_counts_guided_founders_as_the_indicator_does(world, agreement, founder):
     """A brief contact is no guidance: the founder whose only first-half session was one is
-    left out of the table, as the ``founders_guided`` goal beside it leaves them out."""
+    left out of the table, as the ``subjects_guided`` goal beside it leaves them out."""
     GuidanceSession.objects.filter(founder=founder, date=D(2025, 3, 4)).update(kind="brief")
     period = indicators.Period(D(2025, 1, 1), D(2025, 6, 30))
 
     rows = queries.activity_table(agreement, period.start, period.end)
     local, total = rows[0], next(row for row in rows if row.get("total"))
-    guided = indicators.compute("founders_guided", period, [world.home.pk], {"tier": "local"})
+    guided = indicators.compute(
+        "subjects_guided",
+        period,
+        [world.home.pk],
+        [world.local.pk],
+        {"tier": "local", "subject": "entrepreneur"},
+    )
 
-    assert local["founders"] == guided.total.value == 0
-    assert total["founders"] == 0 and local["companies"] == total["companies"] == 1
+    founders, companies = (cell["count"] for cell in local["cells"])
+    assert founders == guided.total.value == 0
+    assert total["cells"][0]["count"] == 0
+    assert companies == total["cells"][1]["count"] == 1
 
 
 def test_the_follow_up_period_is_derived_when_none_is_chosen(
