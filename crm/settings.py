@@ -26,12 +26,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
     "guardian",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_htmx",
     "pgtrigger",
     "pghistory",
@@ -51,7 +54,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "crm.middleware.AbsoluteSessionLimitMiddleware",
+    "crm.middleware.TwoFactorRequiredMiddleware",
+    "crm.middleware.NoStoreMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -83,8 +89,18 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/knudepunkt")
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# Each process takes its connections from a bounded pool (psycopg_pool): at most
+# DB_POOL_MAX_SIZE at once, a request waits up to DB_POOL_TIMEOUT seconds for one and then fails.
+# Size it so that processes x DB_POOL_MAX_SIZE stays under PostgreSQL's max_connections. Django
+# keeps no connections of its own beside the pool (CONN_MAX_AGE must be 0); with
+# CONN_HEALTH_CHECKS the pool checks a connection before it hands it out.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+    "max_size": env.int("DB_POOL_MAX_SIZE", default=4),
+    "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -95,6 +111,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # zxcvbn's estimate, without the product's and the operators' names (crm.security).
+    {"NAME": "crm.security.PasswordStrengthValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out users before any check
@@ -112,13 +130,21 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_ABSOLUTE_LIMIT = timedelta(hours=12)
 SESSION_COOKIE_HTTPONLY = True
 
-# Lockout after repeated failed logins, counted per user name and IP address together.
+# Lockout after repeated failed logins, counted per account and IP address together: every
+# spelling of an account (user name in any case, e-mail address) counts as that account
+# (crm.auth.lockout_name). Per account alone would let anyone lock any user out; per address
+# alone would lock out a whole town hall behind one NAT address.
+AXES_USERNAME_CALLABLE = "crm.auth.lockout_name"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
+
+# The second factor after the password (crm.security, crm.middleware.TwoFactorRequiredMiddleware):
+# TOTP apps and recovery codes. The issuer names the entry in the user's authenticator app.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Knudepunkt")
 
 LANGUAGE_CODE = "da"
 LANGUAGES = [("da", _("Dansk")), ("en", _("English"))]
@@ -203,7 +229,7 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an anonymous call answers 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -212,6 +238,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "crm.pagination.Pagination",
     "PAGE_SIZE": 50,
 }
+# API tokens (crm.tokens) keep a session's limits unless configured: they end after
+# API_TOKEN_IDLE_MINUTES without use and API_TOKEN_MAX_HOURS after they were made, however used.
+# Only a digest of each token is stored.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(minutes=env.int("API_TOKEN_IDLE_MINUTES", default=30)),
+    "AUTO_REFRESH": True,
+    "AUTO_REFRESH_MAX_TTL": timedelta(hours=env.int("API_TOKEN_MAX_HOURS", default=12)),
+    "AUTH_HEADER_PREFIX": "Token",
+}
+API_TOKENS_PER_USER = 10
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Knudepunkt API",
     "DESCRIPTION": "CRM for Danish public business service. All data is scoped to the "

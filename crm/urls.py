@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from crm import api
-from crm.views import records, shell
+from crm import api, tokens
+from crm.views import account, records, shell
 
 SUBJECT_KINDS = [("virksomheder", "company"), ("ivaerksaettere", "founder")]
 
@@ -50,6 +50,19 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("konto/", account.account, name="account"),
+    path("konto/totrin/", account.two_factor_verify, name="two-factor-verify"),
+    path("konto/totrin/opsaet/", account.two_factor_setup, name="two-factor-setup"),
+    path(
+        "konto/totrin/gendannelseskoder/",
+        account.recovery_codes,
+        name="two-factor-recovery-codes",
+    ),
+    path("konto/totrin/fjern/", account.two_factor_remove, name="two-factor-remove"),
+    path("konto/api-noegler/", account.token_create, name="token-create"),
+    path("konto/api-noegler/<str:key>/tilbagekald/", account.token_revoke, name="token-revoke"),
+    path("api/v1/tokens/", tokens.token_list, name="api-token-list"),
+    path("api/v1/tokens/<str:key>/", tokens.token_detail, name="api-token-detail"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api.router.urls)),

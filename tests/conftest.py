@@ -14,9 +14,13 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from crm.models import Membership, Municipality, Operator
 from crm.reference import load_reference_data
+from crm.security import requires_two_factor
 from crm.services import do_add_membership, do_set_operator_municipalities
 from tests.factories import OperatorFactory, UserFactory
 
@@ -64,7 +68,31 @@ class World:
         client = Client()
         if user is not None:
             client.force_login(user)
+            if requires_two_factor(user):
+                pass_two_factor(client, user)
         return client
+
+
+def pass_two_factor(client: Client, user) -> None:
+    """What a user whose role requires a second factor does after the password: the session
+    is verified with a confirmed authenticator app (crm.views.account does the same)."""
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = authenticator(user).persistent_id
+    session.save()
+
+
+def authenticator(user) -> TOTPDevice:
+    """The user's confirmed authenticator app, made on first need."""
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, confirmed=True, defaults={"name": "test"}
+    )
+    return device
+
+
+def current_code(device: TOTPDevice) -> str:
+    """The six digits the app shows now."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
 
 
 @pytest.fixture

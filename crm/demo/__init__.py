@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pghistory
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from crm.demo.identifiers import demo_cvrs
 from crm.demo.operators import HUB_NAME, REGION_CODE, local_service_name, seed_operators
@@ -28,6 +29,13 @@ from crm.models import (
     Founder,
     Membership,
     ProgrammeEnrolment,
+)
+from crm.security import (
+    DEVICE_NAME,
+    do_new_recovery_codes,
+    do_remove_two_factor,
+    must_use_two_factor,
+    totp_secret,
 )
 from crm.services import do_add_membership
 
@@ -48,6 +56,9 @@ class DemoLogin:
     password: str
     role: str
     operator: str
+    # For the roles that need a second factor: the authenticator app's key and recovery codes.
+    totp_secret: str = ""
+    recovery_codes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -68,7 +79,8 @@ DEMO_USERS = [
 
 @transaction.atomic
 def seed_demo(sizes: DemoSizes | None = None) -> DemoResult:
-    """Create (or reset) the demo operators and users - every run issues new passwords - and,
+    """Create (or reset) the demo operators and users - every run issues new passwords and,
+    for the roles that need them, authenticator keys and recovery codes - and,
     unless they exist already, the demo records."""
     operators = seed_operators()
     logins = []
@@ -86,10 +98,21 @@ def seed_demo(sizes: DemoSizes | None = None) -> DemoResult:
         user.set_password(password)
         user.save()
         do_add_membership(user, operators[key], role)
-        logins.append(DemoLogin(username, password, role, operators[key].name))
+        login = DemoLogin(username, password, role, operators[key].name)
+        if must_use_two_factor(user):
+            login.totp_secret, login.recovery_codes = demo_authenticator(user)
+        logins.append(login)
     with pghistory.context(source="seed_demo"):
         created = seed_records(sizes or DemoSizes())
     return DemoResult(logins, created)
+
+
+def demo_authenticator(user) -> tuple[str, list[str]]:
+    """A new authenticator app key and recovery codes on every run, like the password: the
+    demo prints them, as a real user would scan the key on the first login."""
+    do_remove_two_factor(user)
+    device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=True)
+    return totp_secret(device).replace(" ", ""), do_new_recovery_codes(user)
 
 
 @transaction.atomic

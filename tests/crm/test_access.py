@@ -12,7 +12,13 @@ pytestmark = pytest.mark.django_db
 
 # Names of the URL patterns that carry no municipality: open to every member, and to
 # nobody anonymous. The rest are covered by a four-user test below, by name.
-UNSCOPED_PAGES = ["home", "municipality-list", "password_change", "password_change_done"]
+UNSCOPED_PAGES = [
+    "home",
+    "municipality-list",
+    "password_change",
+    "password_change_done",
+    "account",
+]
 # Record pages: their four-user tests are in tests/crm/test_records.py.
 RECORD_PAGES = [
     "search",
@@ -106,8 +112,21 @@ UNSCOPED_API = [
     # The caller's own inbox (tests/referrals/test_api.py: only the caller's rows).
     "api-notification-list",
     "api-notification-unread-count",
+    # The caller's own API tokens (tests/crm/test_tokens.py).
+    "api-token-list",
 ]
 PUBLIC = ["login", "logout", "set_language"]
+# The caller's own second factor and tokens, no municipality: tests/crm/test_login_hardening.py
+# and tests/crm/test_tokens.py (anonymous to the login page, another user's token 404).
+OWN_ACCOUNT = [
+    "two-factor-verify",
+    "two-factor-setup",
+    "two-factor-recovery-codes",
+    "two-factor-remove",
+    "token-create",
+    "token-revoke",
+    "api-token-detail",
+]
 SCOPED = [
     "municipality-detail",
     "api-municipality-detail",
@@ -190,6 +209,7 @@ def test_every_url_is_in_the_access_matrix():
         + REPORTING_PAGES
         + UNSCOPED_API
         + PUBLIC
+        + OWN_ACCOUNT
         + SCOPED
         + REFERRAL_API
         + CONTRACT_API
@@ -294,10 +314,10 @@ def test_api_lists_only_the_callers_municipalities(world):
 
 
 def test_api_token_authentication(world):
-    from rest_framework.authtoken.models import Token
+    from crm.tokens import do_create_token
 
-    token = Token.objects.create(user=world.consultant)
-    response = Client().get(reverse("api-me"), HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, token = do_create_token(world.consultant)
+    response = Client().get(reverse("api-me"), HTTP_AUTHORIZATION=f"Token {token}")
 
     assert response.status_code == 200
     assert response.json()["memberships"][0]["role"] == "consultant"

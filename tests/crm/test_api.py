@@ -8,7 +8,6 @@ import pytest
 from django.apps import apps
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from crm.models import (
     Company,
@@ -30,6 +29,7 @@ from crm.services import (
     do_log_session,
     do_record_consent,
 )
+from crm.tokens import do_create_token
 from tests.conftest import CPR, CVRS, assert_four_users
 
 pytestmark = pytest.mark.django_db
@@ -545,7 +545,7 @@ def test_model_validation_errors_answer_per_field(world, records):
 
 
 def test_a_change_through_the_api_with_a_token_is_kept_with_who(world, records):
-    token = Token.objects.create(user=world.consultant)
+    _, token = do_create_token(world.consultant)
     company = records["company"]
     url = reverse("api-company-detail", args=[company.pk])
 

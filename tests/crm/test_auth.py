@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from crm.middleware import SESSION_STARTED
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, pass_two_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +52,7 @@ def test_idle_session_lasts_thirty_minutes_and_is_renewed(world):
 def test_session_ends_twelve_hours_after_login(world):
     client = Client()
     login(client, world.consultant.username, PASSWORD)
+    pass_two_factor(client, world.consultant)
     assert client.get(reverse("home")).status_code == 200
     session = client.session
     session[SESSION_STARTED] = time.time() - 12 * 3600 - 1
@@ -67,6 +68,7 @@ def test_session_ends_twelve_hours_after_login(world):
 def test_password_change(world):
     client = Client()
     login(client, world.consultant.username, PASSWORD)
+    pass_two_factor(client, world.consultant)
     response = client.post(
         reverse("password_change"),
         {

@@ -8,8 +8,8 @@ from crm.demo import DemoSizes, seed_demo
 
 class Command(BaseCommand):
     help = (
-        "Seed the Region Midtjylland demo: operators, one login per role (new passwords every "
-        "run) and, once, a year of records."
+        "Seed the Region Midtjylland demo: operators, one login per role (new passwords, "
+        "authenticator keys and recovery codes every run) and, once, a year of records."
     )
 
     def add_arguments(self, parser):
@@ -32,3 +32,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {login.role:<11} {login.username:<13} {login.password}   ({login.operator})"
             )
+            if login.totp_secret:
+                self.stdout.write(f"{'':<27}authenticator key: {login.totp_secret}")
+                self.stdout.write(f"{'':<27}recovery codes: {' '.join(login.recovery_codes)}")
+        self.stdout.write(
+            "Roles that see person data log in with a second factor: type the key into an "
+            "authenticator app (or run `oathtool --totp -b KEY`), or use a recovery code once."
+        )
