@@ -20,7 +20,6 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.routers import DefaultRouter
 
 from contracts import evaluations, services
 from contracts import serializers as shapes
@@ -32,6 +31,7 @@ from crm.api import ServiceErrors
 from crm.filters import id_filter, municipality_filter
 from crm.models import Municipality
 from crm.permissions import MEMBER
+from crm.routers import Router
 from crm.spreadsheets import CONTENT_TYPES, file_response
 
 
@@ -378,7 +378,7 @@ class EvaluationViewSet(ServiceErrors, mixins.ListModelMixin, viewsets.GenericVi
 
 
 # No root view of its own: /api/v1/ is crm.api's root, which this one would only shadow.
-router = DefaultRouter()
+router = Router()
 router.include_root_view = False
 router.register("contracts", ContractViewSet, basename="api-contract")
 router.register("goals", GoalViewSet, basename="api-goal")

@@ -110,7 +110,9 @@ class ContractSerializer(serializers.ModelSerializer):
     kind = ContractKindField()
     status = ContractStatusField(required=False)
     parties = PartySerializer(many=True, read_only=True)
-    oversight = serializers.CharField(source="oversight.name", read_only=True, default=None)
+    oversight = serializers.CharField(
+        source="oversight.name", read_only=True, default=None, allow_null=True
+    )
     municipalities = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
 
     class Meta:

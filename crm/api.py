@@ -16,7 +16,6 @@ from rest_framework.decorators import action, api_view
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
 
 from crm import filters
@@ -35,6 +34,7 @@ from crm.models import (
 )
 from crm.permissions import MEMBER, access_scoped
 from crm.queries import details_shared, sessions_visible_to
+from crm.routers import Router
 from crm.services import (
     DomainError,
     DuplicateRecord,
@@ -346,7 +346,7 @@ class ProgrammeEnrolmentViewSet(RecordViewSet):
         serializer.instance = do_enrol_programme(self.request.user, data.pop("subject"), **data)
 
 
-router = DefaultRouter()
+router = Router()
 router.register("municipalities", MunicipalityViewSet, basename="api-municipality")
 router.register("companies", CompanyViewSet, basename="api-company")
 router.register("contacts", ContactPersonViewSet, basename="api-contact")

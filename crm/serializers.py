@@ -119,7 +119,9 @@ class CompanySerializer(serializers.ModelSerializer):
     municipality = ScopedPrimaryKeyRelatedField(municipalities_to_change)
     growth_potential = OptionalGrowthLevelField()
     municipality_code = serializers.CharField(source="municipality.code", read_only=True)
-    industry = serializers.StringRelatedField(source="industry_code", read_only=True)
+    industry = serializers.StringRelatedField(
+        source="industry_code", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Company

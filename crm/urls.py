@@ -8,6 +8,8 @@ from crm.views import account, records, shell
 
 SUBJECT_KINDS = [("virksomheder", "company"), ("ivaerksaettere", "founder")]
 
+handler404 = "crm.bad_input.not_found"
+
 urlpatterns = [
     path("", shell.home, name="home"),
     path("kommuner/", shell.municipality_list, name="municipality-list"),

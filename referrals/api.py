@@ -15,12 +15,12 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.routers import DefaultRouter
 
 from crm.api import READ, RecordViewSet
 from crm.models import Municipality, Notification
 from crm.notifications import do_mark_read, unread_count
 from crm.permissions import access_scoped
+from crm.routers import Router
 from referrals import queries, services
 from referrals import serializers as shapes
 from referrals.filters import NotificationFilter, ReferralFilter
@@ -188,7 +188,7 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 # No root view of its own: /api/v1/ is crm.api's root, which this one would only shadow.
-router = DefaultRouter()
+router = Router()
 router.include_root_view = False
 router.register("referrals", ReferralViewSet, basename="api-referral")
 router.register("advisers", AdviserViewSet, basename="api-adviser")

@@ -69,6 +69,13 @@ class ReferralSerializer(SubjectSerializer):
         read_only=True, help_text=_("“overdue” eller “today” mens fristen løber, ellers tom.")
     )
     kept_deadline = serializers.BooleanField(read_only=True, allow_null=True)
+    # Empty ("") until an uptake is recorded.
+    uptake = serializers.ChoiceField(
+        choices=Referral.Uptake.choices, allow_blank=True, read_only=True
+    )
+    uptake_source = serializers.ChoiceField(
+        choices=Referral.UptakeSource.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Referral

@@ -11,10 +11,10 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
-from rest_framework.routers import DefaultRouter
 
 from crm.api import ServiceErrors
 from crm.filters import id_filter
+from crm.routers import Router
 from reporting import serializers as shapes
 from reporting import services
 from reporting.models import Report
@@ -106,6 +106,6 @@ class ReportViewSet(
         )
 
 
-router = DefaultRouter()
+router = Router()
 router.include_root_view = False
 router.register("reports", ReportViewSet, basename="api-report")

@@ -1,0 +1,141 @@
+"""The whole API under a fuzzer (schemathesis): every operation of the OpenAPI schema that
+/api/schema/ serves, called with generated input as a consultant and as a viewer, answers
+without a server error, with a documented status code and media type and a body that matches
+the schema.
+
+Bounded for the suite: a few derandomized examples per operation, no shrinking, one test (one
+database set-up) per user. Every call goes through the project's WSGI application inside a
+savepoint of the test's transaction, so what one example writes is gone before the next."""
+
+import datetime
+
+import pytest
+import schemathesis
+from django.conf import settings as django_settings
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, transaction
+from hypothesis import HealthCheck, Phase, given, settings
+
+from contracts.models import Contract, Goal
+from crm.services import do_add_contact, do_log_session
+
+TODAY = datetime.date.today()
+EXAMPLES = 5  # per operation, and as many again against a row that exists
+
+CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
+    {
+        "generation": {"mode": "positive"},
+        "checks": {
+            "enabled": False,
+            "not_a_server_error": {"enabled": True},
+            "status_code_conformance": {"enabled": True},
+            "content_type_conformance": {"enabled": True},
+            "response_schema_conformance": {"enabled": True},
+        },
+    }
+)
+BOUNDED = settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+
+
+class Application(WSGIHandler):
+    """The project's WSGI application as Django's test client runs it: inside the test's
+    transaction (Django would close the connection after each request) and without the CSRF
+    check (the calls sign in with the session cookie; CSRF has its own tests)."""
+
+    def __call__(self, environ, start_response):
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            return super().__call__(environ, start_response)
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+
+    def get_response(self, request):
+        request._dont_enforce_csrf_checks = True
+        return super().get_response(request)
+
+
+@pytest.fixture
+def rows(world, company, founder, hub_consent, referral) -> dict:
+    """A real row behind each kind of id, so examples also reach a row the consultant may
+    see (and the viewer may not), not only ids that name nothing."""
+    contract = Contract.objects.create(
+        kind="cooperation",
+        title="Samarbejdsaftale Viborg",
+        starts_on=datetime.date(TODAY.year, 1, 1),
+        ends_on=datetime.date(TODAY.year, 12, 31),
+        status="active",
+        hourly_rate=500,
+    )
+    contract.municipalities.set([world.home])
+    contract.parties.set([world.local])
+    goal = Goal.objects.create(
+        contract=contract, number="1", title="Vejledte", indicator="companies_contacted", target=2
+    )
+    session = do_log_session(
+        world.consultant, company, operator=world.local, date=TODAY, tier="local", channel="visit"
+    )
+    contact = do_add_contact(world.consultant, company, name="Bo Smed", role="Ejer")
+    return {
+        "municipalities": world.home.code,
+        "companies": company.pk,
+        "founders": founder.pk,
+        "contacts": contact.pk,
+        "sessions": session.pk,
+        "consents": hub_consent.pk,
+        "referrals": referral.pk,
+        "contracts": contract.pk,
+        "goals": goal.pk,
+    }
+
+
+def strategies(operation, rows: dict) -> list:
+    """Generated input; for a detail route with a known row, the same against that row."""
+    generated = [operation.as_strategy()]
+    kind = operation.path.split("/")[3]  # /api/v1/<kind>/{id}/...
+    names = [parameter.name for parameter in operation.path_parameters]
+    if len(names) == 1 and kind in rows:
+        generated.append(operation.as_strategy(path_parameters={names[0]: rows[kind]}))
+    return generated
+
+
+def fuzz(strategy, cookies: dict, calls: list) -> None:
+    @given(case=strategy)
+    @BOUNDED
+    def run(case):
+        calls.append(case)
+        with transaction.atomic():  # a savepoint: each example starts from the same rows
+            case.call_and_validate(cookies=cookies)
+            transaction.set_rollback(True)
+
+    run()
+
+
+@pytest.mark.parametrize("role", ["consultant", "viewer"])
+def test_every_api_operation_answers_as_documented(world, rows, role):
+    client = world.client_for(getattr(world, role))
+    schema = schemathesis.openapi.from_dict(
+        client.get("/api/schema/?format=json").json(), config=CONFIG
+    )
+    schema.app = Application()
+    cookie = django_settings.SESSION_COOKIE_NAME
+    cookies = {cookie: client.cookies[cookie].value}
+    calls, failures = [], []
+    operations = [result.ok() for result in schema.get_all_operations()]
+    for operation in operations:
+        for strategy in strategies(operation, rows):
+            try:
+                fuzz(strategy, cookies, calls)
+            except Exception as error:  # noqa: BLE001 - every operation's failures, then fail
+                failures.append(f"{operation.label}\n{error}")
+    print(f"{role}: {len(operations)} operations, {len(calls)} examples")  # noqa: T201
+    assert not failures, "\n\n".join(failures)
