@@ -7,7 +7,7 @@ from django.db.models import Count, F, Func, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
-from contracts.indicators import Period, guided_in, subject_filter
+from contracts.indicators import Period, guided_in, subject_filter, subject_key
 from contracts.models import Contract, Snapshot
 from contracts.services import (
     computed_goals,
@@ -209,16 +209,12 @@ def matching_goal(goals, cell: Cell):
 
 
 def cell_counters(key: str, cell: Cell, operator_ids) -> dict:
-    """A cell's aggregates, named ``key`` and a suffix: distinct founders plus distinct
-    companies for guidance (two disjoint sets, as ``subjects_guided`` adds them), enrolments
-    for programmes."""
+    """A cell's aggregate, named ``key``: the guided subjects as ``subjects_guided`` counts
+    them (a founder and the company it started once), enrolments for programmes."""
     condition = cell.condition & Q(operator__in=operator_ids)
     if cell.indicator == "subjects_guided":
-        return {
-            f"{key}_founders": Count("founder", distinct=True, filter=condition),
-            f"{key}_companies": Count("company", distinct=True, filter=condition),
-        }
-    return {f"{key}_enrolments": Count("pk", filter=condition)}
+        return {key: Count(subject_key(), distinct=True, filter=condition)}
+    return {key: Count("pk", filter=condition)}
 
 
 def activity_table(contract: Contract, start, end) -> list[dict]:

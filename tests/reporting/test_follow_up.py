@@ -344,16 +344,15 @@ def test_snapshots_export_for_the_four_users(world, contract):
 
 def test_dashboard_numbers_link_to_their_rows_for_those_who_may_see_them(world, contract):
     url = reverse("contract-dashboard", args=[contract.pk])
-    rows = reverse("session-list")
+    rows = reverse("goal-rows", args=["vejledninger"])
 
     consultant = world.client_for(world.consultant).get(url)
     viewer = world.client_for(world.viewer).get(url)
 
-    link = (
-        f"{rows}?date_from={TODAY.year}-01-01&amp;date_to={TODAY.isoformat()}"
-        f"&amp;municipality={world.home.pk}"
-    )
-    assert link in consultant.text
+    # The party's rows in its municipality, over the goal's period until the snapshot.
+    link = next(t["url"] for t in consultant.context["tiles"] if t["url"])
+    assert link.startswith(f"{rows}?") and f"operators={world.local.pk}" in link
+    assert f"date_from={TODAY.year}-01-01" in link and f"date_to={TODAY.isoformat()}" in link
     assert rows not in viewer.text
     assert [t["url"] for t in viewer.context["tiles"]] == [None]
 
