@@ -253,7 +253,7 @@ def totals_as_of(contract: Contract, as_of) -> dict:
     """Each computed goal's total as of ``as_of``, computed here by the attainment function."""
     ids = list(contract.municipalities.values_list("pk", flat=True))
     goals = contract.goals.select_related("contract").prefetch_related("contract__parties")
-    return {goal: next(goal_snapshots(goal, ids, as_of)) for goal in goals if goal.is_computed}
+    return {goal: goal_snapshots(goal, ids, as_of)[0] for goal in goals if goal.is_computed}
 
 
 def assert_goal_numbers(report: Report, text: str):
