@@ -1,8 +1,8 @@
 """The refusals every API operation can answer, documented once for the whole schema.
 
 drf-spectacular documents what a view says it returns; the refusals come from layers that every
-view shares (authentication, the scope, the permission, the NUL guard, the cursor, conditional
-writes), so they are added here to each operation that does not document its own."""
+view shares (authentication, the scope, the permission, the NUL guard, the cursor, the parsers,
+conditional writes), so they are added here to each operation that does not document its own."""
 
 REFUSAL = {
     "type": "object",
@@ -22,11 +22,13 @@ CONDITIONAL = {  # optimistic locking on changes (If-Match with the ETag of the 
     "412": ("The record changed since it was read (If-Match does not match).", "Refusal"),
     "428": ("The change needs an If-Match header with the record's ETag.", "Refusal"),
 }
+UNSUPPORTED = {"415": ("The request body's media type is not one the operation reads.", "Refusal")}
 METHODS = {"get", "put", "patch", "post", "delete"}
 
 
-def refusals_for(method: str) -> dict:
-    return REFUSALS | CONDITIONAL if method in {"put", "patch"} else REFUSALS
+def refusals_for(method: str, operation: dict) -> dict:
+    refusals = REFUSALS | (CONDITIONAL if method in {"put", "patch"} else {})
+    return refusals | (UNSUPPORTED if "requestBody" in operation else {})
 
 
 def document_refusals(result, generator, request, public):
@@ -37,7 +39,7 @@ def document_refusals(result, generator, request, public):
         for method, operation in item.items():
             if method not in METHODS:
                 continue
-            for code, (description, name) in refusals_for(method).items():
+            for code, (description, name) in refusals_for(method, operation).items():
                 body = {"schema": {"$ref": f"#/components/schemas/{name}"}}
                 operation["responses"].setdefault(
                     code, {"description": description, "content": {"application/json": body}}
