@@ -12,6 +12,7 @@ from crm.models import (
     DevelopmentProject,
     Founder,
     GuidanceSession,
+    Municipality,
     Network,
     ProgrammeEnrolment,
     Theme,
@@ -148,7 +149,8 @@ class GuidanceSessionFilter(filters.FilterSet):
         method="filter_micro", label=_("Kun (true) eller ingen (false) mikrovirksomheder")
     )
     rural = filters.BooleanFilter(
-        field_name="company__rural", label=_("Virksomheden er markeret som landdistrikt")
+        method="filter_rural",
+        label=_("Virksomheden er markeret som landdistrikt eller ligger i en yderkommune"),
     )
 
     class Meta:
@@ -180,6 +182,14 @@ class GuidanceSessionFilter(filters.FilterSet):
 
     def filter_themes(self, queryset, name: str, value: list):
         return queryset.filter(themes__overlap=value) if value else queryset
+
+    def filter_rural(self, queryset, name: str, value: bool):
+        # As ``contracts.indicators.companies_contacted`` reads seed 000's target group: the
+        # company's own mark, or any company in a yderkommune.
+        rural = Q(company__rural=True) | Q(
+            company__municipality__typology=Municipality.Typology.OUTER
+        )
+        return queryset.filter(rural) if value else queryset.exclude(rural)
 
     def filter_micro(self, queryset, name: str, value: bool):
         # 1-10 employees (``Company.is_micro``); an unknown number is not micro.

@@ -21,7 +21,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from contracts.indicators import HOURS
+from contracts.indicators import HOURS, subject_key
 from crm import queries as crm_queries
 from crm.filters import (
     DevelopmentProjectFilter,
@@ -38,13 +38,14 @@ from referrals.queries import referrals_visible_to
 
 
 def session_summary(rows: QuerySet, data: dict) -> dict:
-    found = rows.aggregate(
+    return rows.aggregate(
         rows=Count("pk"),
         companies=Count("company", distinct=True),
         founders=Count("founder", distinct=True),
+        # A founder and the company it started are one iværksætter, as the indicators count.
+        subjects=Count(subject_key(), distinct=True),
         hours=Sum(HOURS),
     )
-    return {**found, "subjects": found["companies"] + found["founders"]}
 
 
 def subject_summary(rows: QuerySet, data: dict) -> dict:
@@ -297,7 +298,7 @@ ROW_LINKS = {
     ),
     "hours": RowLink("vejledninger", "hours", frozenset({"kind", "tier"})),
     # The number is hours x the hourly rate; the rows add up to its hours (the numerator).
-    "hours_cost": RowLink("vejledninger", "hours", frozenset({"kind"})),
+    "hours_cost": RowLink("vejledninger", "hours", frozenset({"kind", "tier"})),
     "referrals": RowLink(
         count="rows",
         params=frozenset({"target", "after_screening", "subject"}),
