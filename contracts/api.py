@@ -27,6 +27,7 @@ from contracts.definitions import goal_definitions
 from contracts.models import Contract, Evaluation, Goal, Snapshot
 from contracts.tasks import compute_contract_attainment
 from contracts.views import access_contract
+from crm import concurrency
 from crm.api import ServiceErrors
 from crm.filters import id_filter, municipality_filter
 from crm.models import Municipality
@@ -62,6 +63,7 @@ class ContractFilter(filters.FilterSet):
 
 
 class ContractViewSet(
+    concurrency.VersionedUpdate,
     ServiceErrors,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

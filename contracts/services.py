@@ -22,6 +22,7 @@ from contracts.models import (
     PaymentRule,
     Snapshot,
 )
+from crm import concurrency
 from crm.models import Company, Founder, GuidanceSession, Membership, Municipality, Operator
 from crm.services import DomainError, NotAllowed
 from referrals.models import Referral
@@ -335,8 +336,11 @@ def do_create_contract(user, *, parties, municipalities, oversight=None, **field
 @transaction.atomic
 def do_update_contract(user, contract: Contract, **fields) -> Contract:
     """Change a contract; ``parties``, ``oversight`` and ``municipalities`` are checked like
-    on creation (``check_contract_terms``), and left as they are when not given."""
+    on creation (``check_contract_terms``), and left as they are when not given. Read again
+    under a row lock first, with its status changed only from the status read then
+    (``lock_for_change``)."""
     check_can_manage(user, contract)
+    fields = lock_for_change(contract, fields)
     parties = fields.pop("parties", None)
     municipalities = fields.pop("municipalities", None)
     oversight = fields.pop("oversight", contract.oversight)
@@ -749,3 +753,18 @@ def do_set_goal_targets(user, goal: Goal, targets: dict) -> Goal:
                 municipality=municipality, defaults={"target": target}
             )
     return goal
+
+
+def lock_for_change(contract: Contract, fields: dict) -> dict:
+    """Read ``contract`` again under a row lock before it is changed, and write a new status
+    over the status read (``guarded_update``): two changes at once take turns, and the second
+    starts from the first one's contract. A change based on another version (``version``:
+    the edit page's token; the API compares If-Match itself) is refused (StaleRecord).
+    Returns the fields left to set."""
+    fields = dict(fields)
+    concurrency.lock(contract)
+    concurrency.check_version(contract, fields.pop("version", ""))
+    status = fields.pop("status", contract.status)
+    if status != contract.status:
+        concurrency.guarded_update(contract, {"status": contract.status}, status=status)
+    return fields

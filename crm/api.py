@@ -18,7 +18,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from crm import filters
+from crm import concurrency, filters
 from crm import serializers as shapes
 from crm.models import (
     Company,
@@ -54,6 +54,7 @@ from crm.services import (
     do_update_session,
     do_withdraw_consent,
 )
+from crm.views.records import existing_url
 
 READ, CHANGE = "view_records", "change_records"
 
@@ -126,11 +127,11 @@ class HoldsRecordRight(BasePermission):
 
 
 def duplicate_body(user, error: DuplicateRecord) -> dict:
-    """The refusal, with the registered record's id only if the caller may see it."""
+    """The refusal, with the registered record's id and page only if the caller may see it."""
     body = {"detail": str(error)}
-    existing = error.existing
-    if type(existing).objects.visible_to(user).filter(pk=existing.pk).exists():
-        body["existing"] = existing.pk
+    url = existing_url(user, error)
+    if url:
+        body["existing"], body["existing_url"] = error.existing.pk, url
     return body
 
 
@@ -144,9 +145,11 @@ def field_errors(error: DjangoValidationError) -> dict:
 
 class ServiceErrors:
     """The services' refusals, the same in every API: ``NotAllowed`` (the role does not allow
-    it) answers 403, any other ``DomainError`` 400 with its message."""
+    it) answers 403, a ``Conflict`` (somebody changed the record first) 409, or 412 when the
+    change named the version it was based on, any other ``DomainError`` 400 with its message."""
 
     def handle_exception(self, exc):
+        exc = concurrency.as_api_error(exc)
         if isinstance(exc, NotAllowed):
             exc = PermissionDenied(str(exc))
         elif isinstance(exc, DomainError):
@@ -190,7 +193,7 @@ class RecordViewSet(
         return super().handle_exception(exc)
 
 
-class CompanyViewSet(mixins.UpdateModelMixin, RecordViewSet):
+class CompanyViewSet(concurrency.VersionedUpdate, mixins.UpdateModelMixin, RecordViewSet):
     """Companies: their registry facts are visible to everyone with "view_records" in the
     company's municipality."""
 
@@ -209,7 +212,7 @@ class CompanyViewSet(mixins.UpdateModelMixin, RecordViewSet):
         )
 
 
-class ContactPersonViewSet(mixins.UpdateModelMixin, RecordViewSet):
+class ContactPersonViewSet(concurrency.VersionedUpdate, mixins.UpdateModelMixin, RecordViewSet):
     """Contact persons; the company is named on create and stays."""
 
     model = ContactPerson
@@ -227,7 +230,7 @@ class ContactPersonViewSet(mixins.UpdateModelMixin, RecordViewSet):
         )
 
 
-class FounderViewSet(mixins.UpdateModelMixin, RecordViewSet):
+class FounderViewSet(concurrency.VersionedUpdate, mixins.UpdateModelMixin, RecordViewSet):
     """Founders before start. The CPR number is written once, on create, and never returned."""
 
     model = Founder
@@ -257,7 +260,7 @@ class FounderViewSet(mixins.UpdateModelMixin, RecordViewSet):
         )
 
 
-class GuidanceSessionViewSet(mixins.UpdateModelMixin, RecordViewSet):
+class GuidanceSessionViewSet(concurrency.VersionedUpdate, mixins.UpdateModelMixin, RecordViewSet):
     """Guidance sessions: those the caller's operator logged, and others' only where the
     subject consented to share them (``crm.queries.sessions_visible_to``). Only the operator
     that logged a session may correct it (403 for others); subject and operator stay."""
@@ -317,7 +320,9 @@ class NetworkViewSet(RecordViewSet):
         serializer.instance = do_create_network(self.request.user, **serializer.validated_data)
 
 
-class DevelopmentProjectViewSet(mixins.UpdateModelMixin, RecordViewSet):
+class DevelopmentProjectViewSet(
+    concurrency.VersionedUpdate, mixins.UpdateModelMixin, RecordViewSet
+):
     """Development projects; status and amount granted change over time, the company stays."""
 
     model = DevelopmentProject

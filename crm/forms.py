@@ -1,11 +1,14 @@
 """Forms shape input only: the rules live in crm.services, the scope in the querysets."""
 
+import datetime
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm import cpr
+from crm.concurrency import StaleRecord, version
 from crm.models import (
     Company,
     Consent,
@@ -30,11 +33,50 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+class VersionedModelForm(forms.ModelForm):
+    """An edit form carries the version of the record it shows (``crm.concurrency``): the
+    service refuses a save based on a version that is no longer stored, naming what changed."""
+
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["version"] = version(self.instance)
+        else:
+            del self.fields["version"]
+
+    def rebase(self, error: StaleRecord) -> None:
+        """After the refusal: the form takes the current version and, in the fields the user
+        left as they were, the values saved meanwhile. Saving again keeps both changes."""
+        data = self.data.copy()
+        data[self.add_prefix("version")] = error.version
+        for change in error.changes:
+            field, key = self.fields.get(change.name), self.add_prefix(change.name)
+            if field is None or field.disabled:
+                continue
+            posted = field.widget.value_from_datadict(self.data, self.files, key)
+            if not field.has_changed(change.old_value, posted):
+                data.setlist(key, as_posted(change.new_value))
+        self.data = data
+
+
+def as_posted(value) -> list[str]:
+    """A stored value as a browser would post it."""
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    if isinstance(value, bool):
+        return ["true" if value else "false"]
+    if isinstance(value, datetime.date):
+        return [value.isoformat()]
+    return ["" if value is None else str(value)]
+
+
 def changeable_municipalities(user):
     return Municipality.objects.for_user(user, "change_records").order_by("name")
 
 
-class CompanyForm(forms.ModelForm):
+class CompanyForm(VersionedModelForm):
     class Meta:
         model = Company
         fields = [
@@ -79,7 +121,7 @@ class NoEchoInput(forms.TextInput):
         return None
 
 
-class FounderForm(forms.ModelForm):
+class FounderForm(VersionedModelForm):
     cpr_number = forms.CharField(
         label=_("CPR-nummer"),
         max_length=11,
@@ -119,7 +161,7 @@ TIER_BY_OPERATOR_KIND = {
 }
 
 
-class SessionForm(forms.ModelForm):
+class SessionForm(VersionedModelForm):
     themes = forms.MultipleChoiceField(
         label=_("Temaer"),
         choices=Theme.choices,
@@ -188,13 +230,13 @@ class ConsentForm(forms.ModelForm):
         self.initial.setdefault("given_on", timezone.localdate())
 
 
-class ContactForm(forms.ModelForm):
+class ContactForm(VersionedModelForm):
     class Meta:
         model = ContactPerson
         fields = ["name", "role", "education", "phone", "email"]
 
 
-class ProjectForm(forms.ModelForm):
+class ProjectForm(VersionedModelForm):
     class Meta:
         model = DevelopmentProject
         fields = [

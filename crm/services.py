@@ -55,6 +55,10 @@ class DuplicateRecord(DomainError):
         self.existing = existing
 
 
+# After the errors: crm.concurrency's refusals are DomainErrors.
+from crm import concurrency  # noqa: E402
+
+
 def role_group(operator: Operator, role: str) -> Group:
     link = OperatorRoleGroup.objects.filter(operator=operator, role=role).first()
     if link:
@@ -143,31 +147,35 @@ def do_create_company(user, **fields) -> Company:
     from anyone but hub staff."""
     check_can_change(user, fields["municipality"])
     check_can_set_segment(user, fields["municipality"], fields.get("segment", ""))
-    existing = Company.objects.filter(cvr=fields["cvr"]).first()
-    if existing:
-        raise DuplicateRecord(_("CVR-nummeret er allerede registreret."), existing)
+    same = Company.objects.filter(cvr=fields["cvr"])
+    message = _("CVR-nummeret er allerede registreret.")
+    concurrency.check_not_registered(same, message)
     company = Company(**fields)
-    company.full_clean()
-    company.save()
-    return company
+    company.full_clean(validate_unique=False)  # the CVR: check_not_registered, save_new
+    return concurrency.save_new(company, same, message)
 
 
 @transaction.atomic
-def do_update_company(user, company: Company, **fields) -> Company:
+def do_update_company(user, company: Company, *, version: str = "", **fields) -> Company:
     """Change a company; records who set the growth potential and when. Only hub staff
-    change the segment."""
+    change the segment. The row is read again under a lock and only ``fields`` are written;
+    a change based on another ``version`` than the stored one is refused (StaleRecord)."""
+    concurrency.lock(company)
     municipality = fields.get("municipality", company.municipality)
     check_can_change(user, municipality)
+    concurrency.check_version(company, version)
     check_can_set_segment(
         user, municipality, fields.get("segment", company.segment), company.segment
     )
+    written = list(fields)
     if fields.get("growth_potential", company.growth_potential) != company.growth_potential:
         company.growth_potential_set_by = user
         company.growth_potential_set_at = timezone.now()
+        written += ["growth_potential_set_by", "growth_potential_set_at"]
     for name, value in fields.items():
         setattr(company, name, value)
     company.full_clean()
-    company.save()
+    company.save(update_fields=written)
     return company
 
 
@@ -206,14 +214,16 @@ def check_fixed(record, fields: dict, names) -> None:
 
 
 @transaction.atomic
-def do_update_contact(user, contact: ContactPerson, **fields) -> ContactPerson:
-    """Correct a contact person; the company stays."""
+def do_update_contact(user, contact: ContactPerson, *, version: str = "", **fields):
+    """Correct a contact person; the company stays. Under a row lock, as do_update_company."""
+    concurrency.lock(contact)
     check_can_change(user, contact.company.municipality)
+    concurrency.check_version(contact, version)
     check_fixed(contact, fields, ["company"])
     for name, value in fields.items():
         setattr(contact, name, value)
     contact.full_clean()
-    contact.save()
+    contact.save(update_fields=list(fields))
     return contact
 
 
@@ -227,11 +237,9 @@ def do_create_founder(user, *, cpr_number: str, **fields) -> Founder:
     found again through its keyed hash; birth date and sex are derived from it."""
     check_can_change(user, fields["municipality"])
     number = cpr.clean_cpr(cpr_number)
-    existing = find_founder_by_cpr(number)
-    if existing:
-        raise DuplicateRecord(
-            _("Iværksætteren med dette CPR-nummer er allerede registreret."), existing
-        )
+    same = Founder.objects.filter(cpr_hash=cpr.lookup_hash(number))
+    message = _("Iværksætteren med dette CPR-nummer er allerede registreret.")
+    concurrency.check_not_registered(same, message)
     founder = Founder(
         cpr_encrypted=cpr.encrypt(number),
         cpr_hash=cpr.lookup_hash(number),
@@ -239,20 +247,22 @@ def do_create_founder(user, *, cpr_number: str, **fields) -> Founder:
         sex=cpr.sex(number),
         **fields,
     )
-    founder.full_clean()
-    founder.save()
-    return founder
+    founder.full_clean(validate_unique=False)  # the CPR: check_not_registered, save_new
+    return concurrency.save_new(founder, same, message)
 
 
 @transaction.atomic
-def do_update_founder(user, founder: Founder, **fields) -> Founder:
-    """Change a founder's details: only for users who may see them (``details_shared``)."""
+def do_update_founder(user, founder: Founder, *, version: str = "", **fields) -> Founder:
+    """Change a founder's details: only for users who may see them (``details_shared``).
+    Under a row lock, as do_update_company."""
+    concurrency.lock(founder)
     check_can_change(user, fields.get("municipality", founder.municipality))
     check_sees_details(user, founder)
+    concurrency.check_version(founder, version)
     for name, value in fields.items():
         setattr(founder, name, value)
     founder.full_clean()
-    founder.save()
+    founder.save(update_fields=list(fields))
     return founder
 
 
@@ -338,18 +348,23 @@ def check_can_edit_session(user, session: GuidanceSession) -> None:
 
 
 @transaction.atomic
-def do_update_session(user, session: GuidanceSession, *, consultants=None, **fields):
+def do_update_session(
+    user, session: GuidanceSession, *, consultants=None, version: str = "", **fields
+):
     """Correct a guidance session. Its subject, operator and municipality (the subject's on
     the day) stay; named consultants must work for the operator, none named means the
-    editing user. No advis: the local service was told when the session was logged."""
+    editing user. No advis: the local service was told when the session was logged. Under a
+    row lock, as do_update_company."""
+    concurrency.lock(session)
     check_can_edit_session(user, session)
+    concurrency.check_version(session, version)
     check_fixed(session, fields, ["company", "founder", "operator", "municipality"])
     if consultants is not None:
         check_consultants(session.operator, consultants)
     for name, value in fields.items():
         setattr(session, name, value)
     session.full_clean()
-    session.save()
+    session.save(update_fields=list(fields))
     if consultants is not None:
         session.consultants.set(consultants or [user])
     return session
@@ -472,15 +487,19 @@ def do_add_project(user, company: Company, **fields) -> DevelopmentProject:
 
 
 @transaction.atomic
-def do_update_project(user, project: DevelopmentProject, **fields) -> DevelopmentProject:
+def do_update_project(
+    user, project: DevelopmentProject, *, version: str = "", **fields
+) -> DevelopmentProject:
     """Correct a development project or move it on (status, amount granted); its company and
-    municipality stay."""
+    municipality stay. Under a row lock, as do_update_company."""
+    concurrency.lock(project)
     check_can_change(user, project.municipality)
+    concurrency.check_version(project, version)
     check_fixed(project, fields, ["company", "municipality", "operator"])
     for name, value in fields.items():
         setattr(project, name, value)
     project.full_clean()
-    project.save()
+    project.save(update_fields=list(fields))
     return project
 
 

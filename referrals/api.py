@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
+from crm import concurrency
 from crm.api import READ, RecordViewSet
 from crm.models import Municipality, Notification
 from crm.notifications import do_mark_read, unread_count
@@ -38,7 +39,7 @@ def holds(perm: str) -> type[BasePermission]:
     return Holds
 
 
-class ReferralViewSet(RecordViewSet):
+class ReferralViewSet(concurrency.Versioned, RecordViewSet):
     """Referrals the caller's operators sent or received, in the caller's municipalities.
     Sending and every change of state call the services the pages call."""
 

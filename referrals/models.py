@@ -1,6 +1,8 @@
 """Referrals of a company or founder to an operator (a hub, a focused service) or to an
 external adviser, with their state, deadline and uptake."""
 
+from typing import NamedTuple
+
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -174,9 +176,28 @@ class Referral(models.Model):
         return self.target_operator or self.target_adviser
 
     @property
+    def changes(self) -> tuple["Change", ...]:
+        """The changes of state this referral's kind of receiver allows (the state table)."""
+        return TO_OPERATOR if self.target_operator_id else TO_ADVISER
+
+    def changes_now(self, parties) -> list["Change"]:
+        """The changes ``parties`` may make from the current state: the buttons a page shows."""
+        return [c for c in self.changes if self.state in c.sources and c.party in parties]
+
+    def change_to(self, to_state: str) -> "Change | None":
+        """The change that leads from the current state to ``to_state``, if any."""
+        return next(
+            (c for c in self.changes if c.target == to_state and self.state in c.sources), None
+        )
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in FINAL_STATES
+
+    @property
     def deadline_status(self) -> str:
         """'overdue' or 'today' while the deadline clock runs, else ''."""
-        if self.due_on is None or self.state not in (self.State.SENT, self.State.ACCEPTED):
+        if self.due_on is None or self.state not in OPEN_STATES:
             return ""
         today = timezone.localdate()
         if self.due_on < today:
@@ -189,6 +210,100 @@ class Referral(models.Model):
         if self.due_on is None or self.contacted_at is None:
             return None
         return timezone.localdate(self.contacted_at) <= self.due_on
+
+
+class Change(NamedTuple):
+    """One change of a referral's state: its action (the name in the page's and the API's
+    URL), the states it leaves, the state it reaches, the party that makes it and the button
+    that offers it (``short``: in the triage queue; ``asks_reason``: a form with a reason)."""
+
+    action: str
+    sources: tuple[str, ...]
+    target: str
+    party: str  # "target": the receiver's triage staff; "worker": they or the assignee
+    label: str
+    short: str = ""
+    style: str = ""
+    asks_reason: bool = False
+
+    @property
+    def url_name(self) -> str:
+        return f"referral-{self.action}"
+
+
+State = Referral.State
+# The state machine, one table per kind of receiver. Everything else is derived from it: who
+# may make a change (referrals.permissions), the open states, the buttons on the pages.
+TO_OPERATOR = (
+    Change(
+        "accept",
+        (State.SENT,),
+        State.ACCEPTED,
+        "target",
+        _("Acceptér og tag den selv"),
+        _("Acceptér"),
+    ),
+    Change(
+        "contacted",
+        (State.SENT, State.ACCEPTED),
+        State.CONTACTED,
+        "worker",
+        _("Markér som kontaktet"),
+        _("Kontaktet"),
+    ),
+    Change("complete", (State.CONTACTED,), State.COMPLETED, "worker", _("Afslut")),
+    Change(
+        "decline",
+        (State.SENT, State.ACCEPTED),
+        State.DECLINED,
+        "target",
+        _("Afvis"),
+        _("Afvis…"),
+        style="secondary",
+        asks_reason=True,
+    ),
+    Change(
+        "withdraw",
+        (State.SENT, State.ACCEPTED),
+        State.WITHDRAWN,
+        "sender",
+        _("Træk henvisningen tilbage"),
+        style="link",
+    ),
+)
+# A referral to an external adviser has no receiving user: the sender follows it up.
+TO_ADVISER = (
+    Change(
+        "contacted",
+        (State.SENT,),
+        State.CONTACTED,
+        "sender",
+        _("Rådgiveren har kontaktet virksomheden"),
+    ),
+    Change(
+        "complete",
+        (State.SENT, State.CONTACTED),
+        State.COMPLETED,
+        "sender",
+        _("Afslut"),
+        style="secondary",
+    ),
+    Change(
+        "withdraw",
+        (State.SENT,),
+        State.WITHDRAWN,
+        "sender",
+        _("Træk henvisningen tilbage"),
+        style="link",
+    ),
+)
+CHANGES = (*TO_OPERATOR, *TO_ADVISER)
+CHANGE_ACTIONS = tuple(dict.fromkeys(c.action for c in CHANGES))
+# Open: the deadline clock runs (the triage queue, reminders, "overdue") until the receiver
+# has contacted the company.
+OPEN_STATES = next(c.sources for c in TO_OPERATOR if c.target == State.CONTACTED)
+# Final: no change leads on (nor can the referral be assigned any more).
+FINAL_STATES = tuple(s for s in State.values if not any(s in c.sources for c in CHANGES))
 
 
 class ReferralEvent(models.Model):

@@ -26,3 +26,16 @@ def can_act_as_sender(user, referral) -> bool:
     return is_member(user, referral.sender_operator) and has_municipality_perm(
         user, "change_records", referral.municipality
     )
+
+
+# The parties of the state table (referrals.models.Change.party).
+PARTY_CHECKS = {"target": can_triage, "worker": can_work, "sender": can_act_as_sender}
+
+
+def parties_of(user, referral) -> set[str]:
+    """The parties ``user`` is to ``referral``: what the state table lets it change."""
+    return {party for party, check in PARTY_CHECKS.items() if check(user, referral)}
+
+
+def may_make(user, referral, change) -> bool:
+    return PARTY_CHECKS[change.party](user, referral)

@@ -2,7 +2,7 @@ from django.db.models import QuerySet
 
 from crm.models import Municipality
 from crm.services import operators_of
-from referrals.models import Referral
+from referrals.models import OPEN_STATES, Referral
 
 
 def referrals_visible_to(user) -> QuerySet:
@@ -20,12 +20,12 @@ def referrals_visible_to(user) -> QuerySet:
 
 def triage_queue(user, *, municipality=None, theme=None, states=None) -> QuerySet:
     """Referrals to the user's operators in municipalities where the user triages, oldest
-    deadline first."""
+    deadline first; by default those still waiting to be contacted."""
     triaged = Municipality.objects.for_user(user, "triage_referrals").values("pk")
     queue = referrals_visible_to(user).filter(
         target_operator__in=operators_of(user).values("pk"),
         municipality__in=triaged,
-        state__in=states or [Referral.State.SENT, Referral.State.ACCEPTED],
+        state__in=states or OPEN_STATES,
     )
     if municipality:
         queue = queue.filter(municipality=municipality)

@@ -1,6 +1,10 @@
 """Referral use cases: send, accept, decline, withdraw, mark contacted, complete, assign,
 record uptake, and the deadline scan. Each state change is one ReferralEvent; notifications
-are inbox rows now and e-mails after commit (crm.notifications)."""
+are inbox rows now and e-mails after commit (crm.notifications).
+
+The changes of state and who makes them are the state table (referrals.models). A change
+reads the referral again under a row lock and writes the new state only over the state it
+leaves: of two people clicking "accept" at once, one accepts, the other is told (Conflict)."""
 
 import datetime
 
@@ -10,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.concurrency import Conflict, guarded_update, lock
 from crm.models import Membership, Operator
 from crm.notifications import Message, do_notify
 from crm.services import (
@@ -20,29 +25,10 @@ from crm.services import (
     subject_fields,
 )
 from referrals import calendar
-from referrals.models import Adviser, Referral, ReferralEvent
-from referrals.permissions import can_act_as_sender, can_triage, can_work, is_member
+from referrals.models import OPEN_STATES, Adviser, Referral, ReferralEvent
+from referrals.permissions import can_act_as_sender, can_triage, is_member, may_make
 
 State = Referral.State
-# (from, to) -> the party that may make the change.
-TRANSITIONS = {
-    (State.SENT, State.ACCEPTED): "target",
-    (State.SENT, State.DECLINED): "target",
-    (State.SENT, State.CONTACTED): "worker",
-    (State.ACCEPTED, State.DECLINED): "target",
-    (State.ACCEPTED, State.CONTACTED): "worker",
-    (State.CONTACTED, State.COMPLETED): "worker",
-    (State.SENT, State.WITHDRAWN): "sender",
-    (State.ACCEPTED, State.WITHDRAWN): "sender",
-}
-# A referral to an external adviser has no receiving user: the sender follows it up.
-ADVISER_TRANSITIONS = {
-    (State.SENT, State.CONTACTED): "sender",
-    (State.SENT, State.COMPLETED): "sender",
-    (State.CONTACTED, State.COMPLETED): "sender",
-    (State.SENT, State.WITHDRAWN): "sender",
-}
-PARTY_CHECKS = {"target": can_triage, "worker": can_work, "sender": can_act_as_sender}
 
 
 def referral_url(referral: Referral) -> str:
@@ -58,25 +44,36 @@ def members(operator: Operator, *roles: str):
 
 
 def transition(user, referral: Referral, to_state: str, *, note: str = "") -> Referral:
-    """Move ``referral`` to ``to_state`` if the state machine and the user's party allow it.
-    A user who could never make this kind of change is refused before the state is judged."""
-    rules = TRANSITIONS if referral.target_operator_id else ADVISER_TRANSITIONS
-    parties = {party for (_from, to), party in rules.items() if to == to_state}
-    if not any(PARTY_CHECKS[party](user, referral) for party in parties):
+    """Move ``referral`` to ``to_state`` if the state table and the user's party allow it,
+    under a row lock (call it inside a transaction); one ReferralEvent. A user who could
+    never make this kind of change is refused (NotAllowed) before the state is judged; a
+    state the change cannot leave is a Conflict: somebody else moved the referral first, or
+    the page was old. Side effect: ``referral`` holds its row as stored now."""
+    kinds = [c for c in referral.changes if c.target == to_state]
+    if not any(may_make(user, referral, change) for change in kinds):
         raise NotAllowed(_("Du kan ikke ændre denne henvisning."))
-    party = rules.get((referral.state, to_state))
-    if party is None:
-        raise DomainError(
-            _("En henvisning kan ikke gå fra “%(from)s” til “%(to)s”.")
-            % {"from": State(referral.state).label, "to": State(to_state).label}
-        )
-    if not PARTY_CHECKS[party](user, referral):
+    seen = referral.state
+    lock(referral)
+    change = referral.change_to(to_state)
+    if change is None:
+        raise Conflict(refusal(referral, seen, to_state))
+    if not may_make(user, referral, change):
         raise NotAllowed(_("Du kan ikke ændre denne henvisning."))
+    from_state = referral.state
+    guarded_update(referral, {"state": from_state}, state=to_state)
     ReferralEvent.objects.create(
-        referral=referral, from_state=referral.state, to_state=to_state, by=user, note=note
+        referral=referral, from_state=from_state, to_state=to_state, by=user, note=note
     )
-    referral.state = to_state
     return referral
+
+
+def refusal(referral: Referral, seen: str, to_state: str) -> str:
+    names = {"from": State(referral.state).label, "to": State(to_state).label}
+    message = _("En henvisning kan ikke gå fra “%(from)s” til “%(to)s”.") % names
+    if referral.state == seen:
+        return message
+    meanwhile = _("En anden har ændret henvisningen til “%(from)s” i mellemtiden.") % names
+    return f"{meanwhile} {message}"
 
 
 @transaction.atomic
@@ -165,7 +162,7 @@ def accept_referral(user, referral: Referral, *, assignee=None) -> Referral:
             % {"operator": referral.target_operator}
         )
     referral.assignee = assignee
-    referral.save(update_fields=["state", "assignee"])
+    referral.save(update_fields=["assignee"])
     do_notify(
         [referral.sent_by],
         Message(
@@ -186,7 +183,7 @@ def decline_referral(user, referral: Referral, *, reason: str) -> Referral:
         raise DomainError(_("Skriv hvorfor henvisningen afvises."))
     transition(user, referral, State.DECLINED, note=reason)
     referral.decline_reason = reason
-    referral.save(update_fields=["state", "decline_reason"])
+    referral.save(update_fields=["decline_reason"])
     do_notify(
         [referral.sent_by],
         Message(
@@ -205,8 +202,9 @@ def decline_referral(user, referral: Referral, *, reason: str) -> Referral:
 def assign_referral(user, referral: Referral, *, assignee) -> Referral:
     if not can_triage(user, referral):
         raise NotAllowed(_("Kun visitatorer kan fordele henvisninger."))
-    if referral.state not in (State.SENT, State.ACCEPTED, State.CONTACTED):
-        raise DomainError(_("En afsluttet henvisning kan ikke fordeles."))
+    lock(referral)
+    if referral.is_finished:
+        raise Conflict(_("En afsluttet henvisning kan ikke fordeles."))
     if not is_member(assignee, referral.target_operator):
         raise DomainError(
             _("Den ansvarlige skal være ansat hos %(operator)s.")
@@ -231,22 +229,18 @@ def mark_contacted(user, referral: Referral) -> Referral:
     referral.contacted_at = timezone.now()
     if referral.target_operator_id and referral.assignee_id is None:
         referral.assignee = user
-    referral.save(update_fields=["state", "contacted_at", "assignee"])
+    referral.save(update_fields=["contacted_at", "assignee"])
     return referral
 
 
 @transaction.atomic
 def complete_referral(user, referral: Referral) -> Referral:
-    transition(user, referral, State.COMPLETED)
-    referral.save(update_fields=["state"])
-    return referral
+    return transition(user, referral, State.COMPLETED)
 
 
 @transaction.atomic
 def withdraw_referral(user, referral: Referral) -> Referral:
-    transition(user, referral, State.WITHDRAWN)
-    referral.save(update_fields=["state"])
-    return referral
+    return transition(user, referral, State.WITHDRAWN)
 
 
 @transaction.atomic
@@ -260,8 +254,9 @@ def record_uptake(
         )
     if source == Referral.UptakeSource.CONSULTANT and not can_act_as_sender(user, referral):
         raise NotAllowed(_("Kun afsenderen kan registrere brugen af rådgivningen."))
+    lock(referral)
     if referral.state == State.WITHDRAWN:
-        raise DomainError(_("Henvisningen er trukket tilbage."))
+        raise Conflict(_("Henvisningen er trukket tilbage."))
     referral.uptake, referral.uptake_source = uptake, source
     referral.uptake_recorded_at = timezone.now()
     referral.save(update_fields=["uptake", "uptake_source", "uptake_recorded_at"])
@@ -276,9 +271,6 @@ def deadline_recipients(referral: Referral):
         else list(members(referral.target_operator, Membership.Role.TRIAGE))
     )
     return first + managers
-
-
-OPEN_STATES = [State.SENT, State.ACCEPTED]
 
 
 def scan_deadlines(today: datetime.date) -> int:

@@ -10,8 +10,8 @@ from crm.permissions import access_scoped
 from crm.services import DomainError, NotAllowed
 from crm.views.records import access_subject, require_any, subject_url
 from referrals import forms, queries, services
-from referrals.models import Referral
-from referrals.permissions import can_act_as_sender, can_triage, can_work
+from referrals.models import CHANGE_ACTIONS, Referral
+from referrals.permissions import parties_of
 
 
 @login_required
@@ -35,13 +35,24 @@ def referral_create(request, kind: str, pk: int):
     )
 
 
+# The triage queue lists referrals its user triages: the user is their receiver's triage
+# staff, and so may also work them.
+QUEUE_PARTIES = {"target", "worker"}
+
+
+def queue_row(referral: Referral, error=None) -> dict:
+    return {"referral": referral, "buttons": referral.changes_now(QUEUE_PARTIES), "error": error}
+
+
 @login_required
 def triage_queue(request):
     require_any(request.user, "triage_referrals")
     filters = forms.QueueFilterForm(request.GET or None, user=request.user)
     queue = queries.triage_queue(request.user, **filters.filters())
     page = paginate(request, queue)
-    return render(request, "referrals/queue.html", {"page": page, "filters": filters})
+    rows = [queue_row(referral) for referral in page]
+    context = {"page": page, "rows": rows, "filters": filters}
+    return render(request, "referrals/queue.html", context)
 
 
 @login_required
@@ -53,12 +64,15 @@ def sent_referrals(request):
 
 
 def referral_context(user, referral: Referral) -> dict:
+    """The buttons the user's parties may press now (the state table), the assignment of an
+    open referral (its triage staff) and the uptake of one to an adviser (its sender)."""
+    parties = parties_of(user, referral)
+    assignable = "target" in parties and referral.target_operator and not referral.is_finished
     return {
         "referral": referral,
-        "can_triage": can_triage(user, referral),
-        "can_work": can_work(user, referral),
-        "is_sender": can_act_as_sender(user, referral),
-        "assign_form": forms.AssignForm(referral=referral) if referral.target_operator else None,
+        "buttons": referral.changes_now(parties),
+        "assign_form": forms.AssignForm(referral=referral) if assignable else None,
+        "asks_uptake": "sender" in parties and referral.target_adviser_id is not None,
     }
 
 
@@ -100,7 +114,8 @@ def run_action(request, referral: Referral, action: str) -> None:
         services.record_uptake(user, referral, uptake=form.cleaned_data["uptake"])
 
 
-ACTIONS = ["accept", "decline", "contacted", "complete", "withdraw", "assign", "uptake"]
+# The state table's actions, and the two that change no state.
+ACTIONS = [*CHANGE_ACTIONS, "assign", "uptake"]
 
 
 @login_required
@@ -113,14 +128,13 @@ def referral_action(request, pk: int, action: str):
     except NotAllowed as error:
         raise PermissionDenied(str(error)) from error
     except DomainError as error:
-        if request.htmx:  # the row again, with the message in it
-            return render(
-                request, "referrals/queue.html#row", {"referral": referral, "error": error}
-            )
+        if request.htmx:  # the row again, as it is now, with the message in it
+            referral = queries.referrals_visible_to(request.user).get(pk=pk)
+            return render(request, "referrals/queue.html#row", queue_row(referral, error))
         messages.error(request, str(error))
         return redirect("referral-detail", pk)
     if request.htmx:
         referral = queries.referrals_visible_to(request.user).get(pk=pk)
-        return render(request, "referrals/queue.html#row", {"referral": referral})
+        return render(request, "referrals/queue.html#row", queue_row(referral))
     messages.success(request, _("Henvisningen er opdateret."))
     return redirect("referral-detail", pk)

@@ -15,6 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from crm import forms, queries, services
+from crm.concurrency import StaleRecord
 from crm.models import (
     Company,
     Consent,
@@ -47,16 +48,19 @@ def subject_url(subject) -> str:
     return reverse(f"{kind}-detail", args=[subject.pk])
 
 
+def existing_url(user, error: DuplicateRecord) -> str:
+    """The page of the record that is registered already, if the user may see it (pages and
+    API link to it)."""
+    visible = type(error.existing).objects.visible_to(user).filter(pk=error.existing.pk)
+    return subject_url(error.existing) if visible.exists() else ""
+
+
 def duplicate_message(user, error: DuplicateRecord) -> str:
     """Say the record exists, and link to it only if the user may see it."""
-    visible = type(error.existing).objects.visible_to(user).filter(pk=error.existing.pk)
-    if visible.exists():
-        return format_html(
-            '{} <a href="{}">{}</a>',
-            str(error),
-            subject_url(error.existing),
-            _("Åbn %(name)s") % {"name": error.existing.name},
-        )
+    url = existing_url(user, error)
+    if url:
+        name = _("Åbn %(name)s") % {"name": error.existing.name}
+        return format_html('{} <a href="{}">{}</a>', str(error), url, name)
     return str(error)
 
 
@@ -121,6 +125,14 @@ def company_create(request):
     return render(request, "crm/record_form.html", {"form": form, "title": _("Opret virksomhed")})
 
 
+def refused(form, error: DomainError) -> None:
+    """Show the service's refusal on the form. Refused because somebody else saved the record
+    meanwhile, the form now shows what they saved where the user changed nothing."""
+    form.add_error(None, str(error))
+    if isinstance(error, StaleRecord):
+        form.rebase(error)
+
+
 @login_required
 def company_edit(request, pk: int):
     company = access_subject(request.user, "company", pk, "change_records")
@@ -131,7 +143,7 @@ def company_edit(request, pk: int):
         try:
             services.do_update_company(request.user, company, **data)
         except DomainError as error:
-            form.add_error(None, str(error))
+            refused(form, error)
         else:
             messages.success(request, _("Ændringerne er gemt."))
             return redirect("company-detail", pk)
@@ -241,7 +253,7 @@ def founder_edit(request, pk: int):
         try:
             services.do_update_founder(request.user, founder, **form.cleaned_data)
         except DomainError as error:
-            form.add_error(None, str(error))
+            refused(form, error)
         else:
             messages.success(request, _("Ændringerne er gemt."))
             return redirect("founder-detail", pk)
@@ -317,7 +329,7 @@ def record_form_view(request, form, subject, save, *, title: str, done: str):
         try:
             save(form.cleaned_data)
         except DomainError as error:
-            form.add_error(None, str(error))
+            refused(form, error)
         else:
             messages.success(request, done)
             return redirect(subject_url(subject))

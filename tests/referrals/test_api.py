@@ -297,13 +297,13 @@ def test_uptake_for_the_four_users(world, to_adviser):
     assert (referral.uptake, referral.uptake_source) == ("used", "consultant")
 
 
-def test_an_illegal_transition_is_a_clear_400(world, referral):
+def test_an_illegal_transition_is_a_clear_409(world, referral):
     client, url = world.client_for(world.triage), reverse("api-referral-accept", args=[referral.pk])
     assert post(client, url).status_code == 200
 
     response = post(client, url)
 
-    assert response.status_code == 400
+    assert response.status_code == 409  # the referral's state refuses it: a conflict
     assert "kan ikke gå fra" in response.json()["detail"]
     assert list(referral.state_changes.values_list("to_state", flat=True)) == ["sent", "accepted"]
 
