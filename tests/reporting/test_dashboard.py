@@ -18,7 +18,7 @@ from contracts.demo.agreements import (
     syddanmark_2022,
     viborg_2014,
 )
-from contracts.models import Evaluation, Goal
+from contracts.models import Contract, Evaluation, Goal
 from contracts.services import compute_attainment
 from crm.demo.operators import local_service_name
 from crm.models import (
@@ -87,10 +87,9 @@ class Records:
             operator=operator,
             date=day,
             tier=tier,
-            channel="visit",
             created_by=self.world.consultant,
             **self.subject(subject),
-            **fields,
+            **{"channel": "visit", **fields},
         )
 
     def referral(self, operator, subject, day, **fields):
@@ -326,6 +325,131 @@ def test_a_link_carries_every_filter_of_its_goal(world, seeds):
     for part in ("micro=true", "rural=true", "subject=company", "date_from=2010-04-01"):
         assert part in url
     assert "date_to=2012-03-31" in url and "count=companies" in url
+
+
+# Every linkable indicator with parameters that narrow its rows.
+EVERY_LINK = {
+    "companies_guided": {
+        "tier": "local",
+        "themes": ["export", "green"],
+        "segment": "growth",
+        "channel": "visit",
+    },
+    "subjects_guided": {"subject": "entrepreneur", "tier": "local"},
+    "companies_contacted": {"micro": True, "rural": True, "tier": "local", "themes": ["export"]},
+    "founders_guided": {"tier": "local", "channel": "visit"},
+    "sessions": {"kind": "brief", "subject": "established", "themes": ["export"]},
+    "hours": {"kind": "full", "tier": "local"},
+    "hours_cost": {"kind": "full", "tier": "local"},
+    "referrals": {"target": "adviser", "after_screening": False, "subject": "company"},
+    "referrals_in_deadline_share": {},
+    "projects": {"funding": "lag", "application_help": True, "distinct_companies": True},
+    "amounts_granted": {"funding": "lag"},
+    "networks": {"min_members": 1},
+    "enrolments": {"growth_level": "A", "subject": "entrepreneur"},
+}
+
+
+@pytest.fixture
+def mixed(world):
+    """A running contract of Viborg's local service and the hub, and records of both and of
+    a focused service that is not a party, some inside and some outside each goal's
+    parameters."""
+    records = Records(world)
+    arsenalet = operator_in("Arsenalet", Operator.Kind.FOCUSED, [world.home])
+    contract = Contract.objects.create(
+        kind="cooperation",
+        title="Samarbejdsaftale",
+        starts_on=TODAY - datetime.timedelta(days=300),
+        ends_on=TODAY + datetime.timedelta(days=60),
+        status="active",
+        hourly_rate=500,
+    )
+    contract.parties.set([world.local, world.hub])
+    contract.municipalities.set([world.home])
+    day = TODAY - datetime.timedelta(days=20)
+    old = records.company(
+        world.home, segment="growth", employees=5, rural=True, started_on=D(2000, 1, 1)
+    )
+    young = records.company(world.home, segment="operations", employees=50, started_on=day)
+    undated = records.company(world.home, employees=3)
+    founder = records.founder(world.home)
+    for operator, subject, fields in [
+        (world.local, old, {"themes": ["export"]}),
+        (world.local, old, {"themes": ["green"], "kind": "brief", "channel": "phone"}),
+        (world.local, young, {"themes": ["export", "green"], "hours_during": Decimal("1.5")}),
+        (world.local, undated, {"themes": ["export"], "kind": "brief"}),
+        (world.local, undated, {"tier": "specialised"}),
+        (world.local, founder, {}),
+        (world.hub, old, {"tier": "specialised", "themes": ["export"]}),
+        (arsenalet, young, {"themes": ["export"]}),
+        (arsenalet, old, {"themes": ["export"], "kind": "brief"}),
+    ]:
+        records.session(operator, subject, day, **fields)
+    sent = datetime.datetime.combine(day, datetime.time(12), tzinfo=datetime.UTC)
+    for operator, subject, fields in [
+        (world.local, old, {"target_adviser": records.private}),
+        (world.local, young, {"target_adviser": records.private, "after_screening": True}),
+        (world.local, founder, {"target_adviser": records.private}),
+        (world.local, undated, {"target_adviser": records.private, "state": "withdrawn"}),
+        (world.local, old, {"target_operator": world.hub, "contacted_at": sent}),
+        (
+            world.local,
+            undated,
+            {"target_operator": world.hub, "contacted_at": sent + datetime.timedelta(days=9)},
+        ),
+        (arsenalet, old, {"target_adviser": records.private}),
+        (arsenalet, young, {"target_operator": world.hub, "contacted_at": sent}),
+    ]:
+        records.referral(operator, subject, day, **fields)
+    for operator, company, fields in [
+        (world.local, old, {"funding": "lag", "application_help": True, "amount_granted": 900}),
+        (world.local, old, {"funding": "lag", "application_help": True}),
+        (world.local, young, {"funding": "lag", "amount_granted": 50}),
+        (world.local, undated, {"funding": "other", "application_help": True}),
+        (arsenalet, old, {"funding": "lag", "application_help": True, "amount_granted": 7}),
+    ]:
+        records.project(operator, company, day, **fields)
+    records.network(world.local, world.home, day).members.set([old])
+    records.network(world.local, world.home, day)
+    records.network(arsenalet, world.home, day).members.set([young])
+    for operator, subject in [
+        (world.local, founder),
+        (world.local, old),
+        (world.hub, young),
+        (arsenalet, founder),
+    ]:
+        records.enrolment(operator, subject, day, "A")
+    user = make_member(world.local, Membership.Role.CONSULTANT)
+    do_add_membership(user, world.hub, Membership.Role.CONSULTANT)
+    return contract, user
+
+
+@pytest.mark.parametrize("indicator", sorted(EVERY_LINK))
+def test_every_linkable_indicator_lists_the_rows_it_counts(world, mixed, indicator):
+    contract, user = mixed
+    measures = "hub" if indicator == "referrals_in_deadline_share" else "local"
+    Goal.objects.create(
+        contract=contract,
+        number="1",
+        title=indicator,
+        indicator=indicator,
+        params=EVERY_LINK[indicator],
+        measures=measures,
+        target=1,
+    )
+    compute_attainment(contract, TODAY)
+    client = world.client_for(user)
+
+    tile = client.get(reverse("contract-dashboard", args=[contract.pk])).context["tiles"][0]
+
+    assert counted(tile["total"]) > 0
+    assert tile["url"], indicator
+    assert the_number(client, tile["url"]) == counted(tile["total"])
+
+
+def test_every_linkable_indicator_is_tried():
+    assert set(EVERY_LINK) == set(ROW_LINKS)
 
 
 # --- The rows pages --------------------------------------------------------------------------
