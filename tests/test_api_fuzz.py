@@ -47,17 +47,23 @@ BOUNDED = settings(
 
 class Application(WSGIHandler):
     """The project's WSGI application as Django's test client runs it: inside the test's
-    transaction (Django would close the connection after each request) and without the CSRF
-    check (the calls sign in with the session cookie; CSRF has its own tests)."""
+    transaction and without the CSRF check (the calls sign in with the session cookie; CSRF
+    has its own tests)."""
 
     def __call__(self, environ, start_response):
-        request_started.disconnect(close_old_connections)
-        request_finished.disconnect(close_old_connections)
+        # Django closes the connection when a request starts and when its response is closed;
+        # inside the test's transaction that would end the test. So, as the test client does,
+        # not around this call, and the response is read and closed before it returns.
+        for signal in (request_started, request_finished):
+            signal.disconnect(close_old_connections)
         try:
-            return super().__call__(environ, start_response)
+            response = super().__call__(environ, start_response)
+            body = b"".join(response)
+            response.close()
+            return [body]
         finally:
-            request_started.connect(close_old_connections)
-            request_finished.connect(close_old_connections)
+            for signal in (request_started, request_finished):
+                signal.connect(close_old_connections)
 
     def get_response(self, request):
         request._dont_enforce_csrf_checks = True
