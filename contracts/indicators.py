@@ -24,7 +24,6 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    DateField,
     Exists,
     F,
     Func,
@@ -39,14 +38,11 @@ from django.db.models import (
 from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Company, Founder, GuidanceSession, Municipality, Network, Operator, Theme
-from crm.models.records import (
-    NEW_COMPANY_YEARS,
-    DevelopmentProject,
-    GrowthLevel,
-    ProgrammeEnrolment,
-)
-from referrals.models import Adviser, Referral
+from crm.models import Company, Founder, GuidanceSession, Network, Theme
+from crm.models.records import DevelopmentProject, GrowthLevel, ProgrammeEnrolment
+from crm.subjects import SUBJECTS, rural_target_group, subject_filter
+from referrals.models import Referral
+from referrals.queries import REFERRAL_TARGET_LABELS, REFERRAL_TARGETS
 
 HUNDRED = Decimal(100)
 
@@ -100,21 +96,6 @@ class Parameter:
             return ", ".join(str(labels.get(v, v)) for v in value)
         return str(labels.get(value, value))
 
-
-SUBJECTS = (
-    ("company", _("virksomheder")),
-    ("founder", _("iværksættere før start (CPR)")),
-    ("entrepreneur", _("iværksættere: før start og virksomheder op til tre år efter start")),
-    ("established", _("virksomheder mere end tre år efter start (eller uden startdato)")),
-)
-REFERRAL_TARGET_LABELS = (
-    ("hub", _("et erhvervshus")),
-    ("home_hub", _("kommunens eget erhvervshus (væksthus)")),
-    ("operator", _("en anden operatør")),
-    ("adviser", _("ekstern viden (rådgivere, videninstitutioner m.fl.)")),
-    ("design", _("designøkosystemet")),
-    ("funding", _("finansiering (fx LAG)")),
-)
 
 PARAMETERS: dict[str, Parameter] = {
     "tier": Parameter(_("Vejledningsniveau"), "choice", tuple(GuidanceSession.Tier.choices)),
@@ -269,41 +250,6 @@ def share_of_answers(rows: QuerySet, field: str, counted_answers, municipality_i
     rows = rows.exclude(**{f"{field}__in": ["", DONT_KNOW]})
     numerator = Count("pk", filter=Q(**{f"{field}__in": list(counted_answers)}))
     return grouped(rows, "municipality", municipality_ids, shared(numerator, Count("pk")))
-
-
-# --- Who: founders, new companies and established ones (seed 001) ---------------------------
-
-
-def three_years_after(field: str) -> Func:
-    """The date ``NEW_COMPANY_YEARS`` after ``field`` (a start date): the last day counted."""
-    return Func(
-        F(field),
-        template=f"(%(expressions)s + interval '{int(NEW_COMPANY_YEARS)} years')::date",
-        output_field=DateField(),
-    )
-
-
-def young_company(date_field: str, company: str = "company") -> Q:
-    """The row's company was at most three years old on ``date_field`` (seed 001 §5:
-    "iværksættere efter start og indtil tre år"); a company without a start date is not."""
-    return Q(**{f"{company}__started_on__isnull": False}) & Q(
-        **{f"{date_field}__lte": three_years_after(f"{company}__started_on")}
-    )
-
-
-def subject_filter(subject: str | None, date_field: str) -> Q:
-    """Seed 001's two columns: "iværksættere (før start – indtil tre år)" are founders
-    registered by CPR and companies up to three years after their start on ``date_field``;
-    "virksomheder" are the older companies and those without a start date."""
-    if subject is None:
-        return Q()
-    young = young_company(date_field)
-    return {
-        "company": Q(company__isnull=False),
-        "founder": Q(founder__isnull=False),
-        "entrepreneur": Q(founder__isnull=False) | young,
-        "established": Q(company__isnull=False) & ~young,
-    }[subject]
 
 
 def subject_key():
@@ -465,9 +411,7 @@ def companies_contacted(
     if micro:  # 1-10 employees
         rows = rows.filter(company__employees__range=(1, 10))
     if rural:  # in a yderkommune every company is in the target group (seed 000)
-        rows = rows.filter(
-            Q(company__rural=True) | Q(company__municipality__typology=Municipality.Typology.OUTER)
-        )
+        rows = rows.filter(rural_target_group())
     return grouped(rows, "municipality", municipality_ids, counted(Count("company", distinct=True)))
 
 
@@ -713,16 +657,6 @@ def municipalities_reached(period, municipality_ids, operator_ids, *, tier=None)
 
 
 # --- Referrals -----------------------------------------------------------------------------
-
-REFERRAL_TARGETS = {
-    "hub": Q(target_operator__kind=Operator.Kind.HUB),
-    # Seed 000: "til Væksthus Midtjylland": the hub of the subject's municipality, not another.
-    "home_hub": Q(target_operator=F("municipality__hub")),
-    "operator": Q(target_operator__isnull=False),
-    "adviser": Q(target_adviser__isnull=False),
-    "design": Q(target_adviser__kind=Adviser.Kind.DESIGN),
-    "funding": Q(target_adviser__kind=Adviser.Kind.FUNDING),
-}
 
 
 def referrals_in(

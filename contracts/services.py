@@ -25,6 +25,7 @@ from contracts.models import (
 from crm import concurrency
 from crm.models import Company, Founder, GuidanceSession, Membership, Municipality, Operator
 from crm.services import DomainError, NotAllowed
+from crm.subjects import three_years_after
 from referrals.models import Referral
 
 AT_RISK_RATIO = Decimal("0.8")  # below 80 % of the straight-line pace: behind
@@ -523,7 +524,7 @@ def payable_founders(parties, municipalities, start: datetime.date, end: datetim
     )
     guided = by_parties & (
         Q(company_started_on__isnull=True)
-        | Q(sessions__date__lte=indicators.three_years_after("company_started_on"))
+        | Q(sessions__date__lte=three_years_after("company_started_on"))
     )
     return (  # filtered first, so only the parties' founders are grouped
         Founder.objects.filter(by_parties)
@@ -547,7 +548,7 @@ def payable_new_companies(parties, municipalities, start: datetime.date, end: da
     )
     young = by_parties & Q(
         started_on__isnull=False,
-        sessions__date__lte=indicators.three_years_after("started_on"),
+        sessions__date__lte=three_years_after("started_on"),
     )
     founder_guided = Founder.objects.filter(
         company=OuterRef("pk"),
@@ -587,7 +588,7 @@ def payable_referrals(parties, hubs, municipalities, start: datetime.date, end: 
     founder_stage = (
         Q(founder__isnull=True)
         | Q(founder__company_started_on__isnull=True)
-        | Q(sent_on__lte=indicators.three_years_after("founder__company_started_on"))
+        | Q(sent_on__lte=three_years_after("founder__company_started_on"))
     )
     return (
         Referral.objects.filter(

@@ -12,11 +12,11 @@ from crm.models import (
     DevelopmentProject,
     Founder,
     GuidanceSession,
-    Municipality,
     Network,
     ProgrammeEnrolment,
     Theme,
 )
+from crm.subjects import SUBJECTS, rural_target_group, subject_filter
 
 
 def municipality_filter(field_name: str = "municipality__code") -> filters.CharFilter:
@@ -55,20 +55,14 @@ def municipalities_filter(field_name: str = "municipality__code") -> CharInFilte
 
 
 def subject_choices():
-    """The subjects the indicators count by (``contracts.indicators.SUBJECTS``)."""
-    from contracts.indicators import SUBJECTS  # the one definition, see ``by_subject``
-
+    """The subjects the indicators count by (``crm.subjects.SUBJECTS``)."""
     return SUBJECTS
 
 
 def by_subject(queryset, value: str, date_field: str):
     """Rows of founders, companies, "iværksættere" (founders and companies up to three years
     after their start on ``date_field``) or older companies: exactly as the contract
-    indicators count them. ``contracts.indicators.subject_filter`` is that rule; it is read
-    here rather than written a second time (it could move into crm, whose
-    ``NEW_COMPANY_YEARS`` it uses)."""
-    from contracts.indicators import subject_filter
-
+    indicators count them (``crm.subjects.subject_filter``)."""
     return queryset.filter(subject_filter(value, date_field)) if value else queryset
 
 
@@ -184,11 +178,7 @@ class GuidanceSessionFilter(filters.FilterSet):
         return queryset.filter(themes__overlap=value) if value else queryset
 
     def filter_rural(self, queryset, name: str, value: bool):
-        # As ``contracts.indicators.companies_contacted`` reads seed 000's target group: the
-        # company's own mark, or any company in a yderkommune.
-        rural = Q(company__rural=True) | Q(
-            company__municipality__typology=Municipality.Typology.OUTER
-        )
+        rural = rural_target_group()  # seed 000's target group, as the indicator reads it
         return queryset.filter(rural) if value else queryset.exclude(rural)
 
     def filter_micro(self, queryset, name: str, value: bool):

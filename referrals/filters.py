@@ -13,14 +13,13 @@ from crm.filters import (
 )
 from crm.models import Notification, Theme
 from referrals.models import Referral
+from referrals.queries import REFERRAL_TARGET_LABELS, REFERRAL_TARGETS
 from referrals.serializers import ADVISER, TARGET_KINDS
 from referrals.services import OPEN_STATES
 
 
 def target_choices():
-    """The receivers a referral goal counts by (``contracts.indicators``)."""
-    from contracts.indicators import REFERRAL_TARGET_LABELS
-
+    """The receivers a referral goal counts by (``referrals.queries.REFERRAL_TARGETS``)."""
     return REFERRAL_TARGET_LABELS
 
 
@@ -103,9 +102,7 @@ class ReferralFilter(filters.FilterSet):
         return queryset.filter(themes__contains=[value])
 
     def filter_target(self, queryset, name: str, value: str):
-        from contracts.indicators import REFERRAL_TARGETS  # the indicator's own rule
-
-        return queryset.filter(REFERRAL_TARGETS[value])
+        return queryset.filter(REFERRAL_TARGETS[value])  # the indicator's own rule
 
     def filter_withdrawn(self, queryset, name: str, value: bool):
         withdrawn = {"state": Referral.State.WITHDRAWN}

@@ -1,8 +1,28 @@
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
-from crm.models import Municipality
+from crm.models import Municipality, Operator
 from crm.services import operators_of
-from referrals.models import OPEN_STATES, Referral
+from referrals.models import OPEN_STATES, Adviser, Referral
+
+# Whom a referral went to, as referral goals count it (contracts.indicators, the rows pages).
+REFERRAL_TARGET_LABELS = (
+    ("hub", _("et erhvervshus")),
+    ("home_hub", _("kommunens eget erhvervshus (væksthus)")),
+    ("operator", _("en anden operatør")),
+    ("adviser", _("ekstern viden (rådgivere, videninstitutioner m.fl.)")),
+    ("design", _("designøkosystemet")),
+    ("funding", _("finansiering (fx LAG)")),
+)
+REFERRAL_TARGETS = {
+    "hub": Q(target_operator__kind=Operator.Kind.HUB),
+    # Seed 000: "til Væksthus Midtjylland": the hub of the subject's municipality, not another.
+    "home_hub": Q(target_operator=F("municipality__hub")),
+    "operator": Q(target_operator__isnull=False),
+    "adviser": Q(target_adviser__isnull=False),
+    "design": Q(target_adviser__kind=Adviser.Kind.DESIGN),
+    "funding": Q(target_adviser__kind=Adviser.Kind.FUNDING),
+}
 
 
 def referrals_visible_to(user) -> QuerySet:

@@ -7,7 +7,7 @@ from django.db.models import Count, F, Func, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
-from contracts.indicators import Period, guided_in, subject_filter, subject_key
+from contracts.indicators import Period, guided_in, subject_key
 from contracts.models import Contract, Snapshot
 from contracts.services import (
     computed_goals,
@@ -19,6 +19,7 @@ from contracts.services import (
 from crm.models import GuidanceSession, ProgrammeEnrolment
 from crm.permissions import MEMBER
 from crm.services import operators_of
+from crm.subjects import subject_filter
 from referrals.models import Referral
 
 
