@@ -107,12 +107,21 @@ def lock(instance):
 
 def check_version(instance, *accepted: str) -> None:
     """Refuse a change based on another version of ``instance`` than the one now stored (read
-    under ``lock``). Nothing accepted: nothing to compare."""
+    under ``lock``). Nothing accepted: nothing to compare. Call it after the checks of who may
+    change the record: the refusal names what changed."""
+    refusal = stale(instance, accepted)
+    if refusal:
+        raise refusal
+
+
+def stale(instance, accepted) -> StaleRecord | None:
+    """The refusal of a change based on a version not in ``accepted``, if it is one."""
     accepted = [token for token in accepted if token]
     now = version(instance)
-    if accepted and now not in accepted:
-        changes = changes_since(instance, accepted)
-        raise StaleRecord(stale_message(instance, changes), changes, now)
+    if not accepted or now in accepted:
+        return None
+    changes = changes_since(instance, accepted)
+    return StaleRecord(stale_message(instance, changes), changes, now)
 
 
 def stale_message(instance, changes: list[Change]) -> str:
@@ -375,12 +384,14 @@ class VersionedUpdate(Versioned):
             raise PreconditionRequired
         with transaction.atomic():
             row = lock(self.get_object())
-            check_version(row, *if_match(request))
+            refusal = stale(row, if_match(request))
             serializer = self.get_serializer(
                 row, data=request.data, partial=kwargs.get("partial", False)
             )
             serializer.is_valid(raise_exception=True)
             self.perform_update(serializer)
+            if refusal:  # after the service's checks, so only who may change it learns what
+                raise refusal  # changed; the write is rolled back with the transaction
             row = serializer.instance
             row._prefetched_objects_cache = {}  # as DRF: the response reads relations anew
             headers = {"ETag": etag(current_version(row))}

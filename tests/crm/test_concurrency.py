@@ -172,6 +172,18 @@ def test_a_read_answers_the_version_and_a_stale_if_match_is_refused_with_what_ch
 
 
 @pytest.mark.django_db
+def test_a_stale_if_match_tells_what_changed_only_to_who_may_change_the_record(world, founder):
+    # The hub has not guided the founder and has no consent: it may not see its details.
+    client, url = world.client_for(world.triage), f"/api/v1/founders/{founder.pk}/"
+    tag = client.get(url)["ETag"]
+    do_update_founder(world.manager, founder, phone="20304050")
+
+    refused = send(client, "patch", url, {"name": "Ane"}, **{"If-Match": tag})
+
+    assert refused.status_code == 403 and "Telefon" not in refused.text
+
+
+@pytest.mark.django_db
 def test_put_needs_if_match_and_a_star_matches_any_version(world, company):
     client, url = world.client_for(world.consultant), f"/api/v1/companies/{company.pk}/"
     data = {"cvr": company.cvr, "name": "Erstattet", "municipality": world.home.pk}
