@@ -278,6 +278,7 @@ def test_duplicate_cvr_names_the_existing_company_when_the_caller_may_see_it(wor
     assert response.json() == {
         "detail": "CVR-nummeret er allerede registreret.",
         "existing": records["company"].pk,
+        "existing_url": reverse("company-detail", args=[records["company"].pk]),
     }
 
 
@@ -472,8 +473,10 @@ def test_a_session_is_corrected_with_put_and_its_consultants_change(world, recor
         "themes": ["green"],
         "consultants": [world.manager.pk],
     }
+    client = world.client_for(world.consultant)
+    tag = client.get(url)["ETag"]  # PUT replaces every field: it names the version it replaces
 
-    body = post(world.client_for(world.consultant), url, data, "put").json()
+    body = client.put(url, data, content_type="application/json", headers={"If-Match": tag}).json()
 
     assert (body["channel"], body["themes"], body["consultants"]) == (
         "phone",
