@@ -59,6 +59,7 @@ def payable(world, contract, company, founder, hub_consent):
         )
     company.growth_potential = "A"
     company.save()
+    contract.parties.add(world.hub)  # the specialised service that pays (seed 001 §8)
     PaymentRule.objects.create(contract=contract, kind="founder", amount=500)
     PaymentRule.objects.create(contract=contract, kind="growth_referral", amount=2500)
     paid = send_referral(

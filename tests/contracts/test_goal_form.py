@@ -204,3 +204,17 @@ def test_the_targets_endpoint(world, contract):
     unknown = {"targets": [{"municipality": "0", "target": "7"}]}
     assert put(world.manager, unknown).status_code == 400
     assert goal.local_targets.get().target == Decimal(7)
+
+
+def test_the_targets_endpoint_for_the_four_users(world, contract):
+    goal = contract.goals.get(number="1")
+    assert_four_users(
+        world,
+        reverse("api-goal-targets", args=[goal.pk]),
+        allowed=world.manager,
+        no_right=world.consultant,
+        method="post",
+        data={"targets": [{"municipality": world.home.code, "target": "5"}]},
+        api=True,
+    )
+    assert goal.local_targets.get().target == Decimal(5)

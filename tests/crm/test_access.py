@@ -39,6 +39,11 @@ RECORD_PAGES = [
     "founder-reveal-cpr",
     "founder-link-company",
     "consent-withdraw",
+    # Consent as evidence: four-user tests in tests/crm/test_consent_evidence.py.
+    "consent-correct",
+    "consent-accept",
+    "consent-document",
+    "consent-access-log",
     "company-session-create",
     "founder-session-create",
     "company-consent-create",
@@ -83,6 +88,11 @@ CONTRACT_PAGES = [
     "payment-rule-edit",
     "budget-line-create",
     "budget-line-edit",
+    # Published definitions: tests/contracts/test_definitions.py; per-municipality targets:
+    # tests/contracts/test_goal_form.py.
+    "contract-definitions",
+    "indicator-catalogue",
+    "goal-targets",
 ]
 # Dashboards, reports and exports: tests/reporting/test_four_users.py and
 # tests/reporting/test_reporting.py. The viewer walks every name of all of them, and meets
@@ -102,6 +112,8 @@ REPORTING_PAGES = [
     "export-snapshots",
     "report-comments",
     "report-publish",
+    # The rows behind a number: tests/reporting/test_dashboard.py.
+    "goal-rows",
 ]
 UNSCOPED_API = [
     "api-root",
@@ -115,7 +127,8 @@ UNSCOPED_API = [
     # The caller's own API tokens (tests/crm/test_tokens.py).
     "api-token-list",
 ]
-PUBLIC = ["login", "logout", "set_language"]
+# The subject's one-time consent link: no login, a valid link (tests/crm/test_consent_evidence.py).
+PUBLIC = ["login", "logout", "set_language", "consent-confirm"]
 # The caller's own second factor and tokens, no municipality: tests/crm/test_login_hardening.py
 # and tests/crm/test_tokens.py (anonymous to the login page, another user's token 404).
 OWN_ACCOUNT = [
@@ -147,6 +160,7 @@ SCOPED = [
         for kind in ["list", "detail"]
     ],
     "api-consent-withdraw",
+    "api-consent-accept",
     # One referral and its changes of state: four-user tests in tests/referrals/test_api.py.
     "api-referral-detail",
     *[
@@ -172,6 +186,8 @@ CONTRACT_API = [
     *[f"api-contract-{kind}" for kind in ["list", "detail", "compute", "run", "settlement"]],
     "api-contract-evaluation-export",  # four-user test: tests/contracts/test_evaluations.py
     *[f"api-goal-{kind}" for kind in ["list", "detail", "judge"]],
+    "api-goal-targets",  # four-user test: tests/contracts/test_goal_form.py
+    "api-contract-definitions",  # four-user test: tests/contracts/test_definitions.py
     "api-snapshot-list",
     "api-snapshot-detail",
     "api-evaluation-list",
