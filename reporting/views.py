@@ -21,7 +21,7 @@ from crm.pagination import paginate
 from crm.services import DomainError, NotAllowed
 from crm.spreadsheets import CONTENT_TYPES, file_response, table_file
 from crm.views.records import access_subject, require_any
-from referrals.models import Referral
+from referrals.models import OPEN_STATES, Referral
 from referrals.queries import referrals_visible_to
 from reporting import charts, forms, queries, services
 from reporting.models import ExportLog, Report
@@ -212,7 +212,7 @@ def my_month(request):
         consultants=request.user, date__range=(first, today)
     )
     waiting = referrals_visible_to(request.user).filter(
-        Q(assignee=request.user) | Q(sent_by=request.user), state__in=["sent", "accepted"]
+        Q(assignee=request.user) | Q(sent_by=request.user), state__in=OPEN_STATES
     )
     return render(
         request,
