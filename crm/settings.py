@@ -146,6 +146,7 @@ AXES_USERNAME_FORM_FIELD = "username"
 # The second factor after the password (crm.security, crm.middleware.TwoFactorRequiredMiddleware):
 # TOTP apps and recovery codes. The issuer names the entry in the user's authenticator app.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Knudepunkt")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin shows no TOTP key or recovery code
 
 LANGUAGE_CODE = "da"
 LANGUAGES = [("da", _("Dansk")), ("en", _("English"))]

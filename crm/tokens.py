@@ -8,6 +8,7 @@ would outlive its own limit.
 
 from django.conf import settings
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -85,9 +86,11 @@ def token_list(request):
     return Response({"token": secret, **shaped(token)}, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(responses={204: None})
-@api_view(["DELETE"])
+@extend_schema(responses={200: TokenSerializer, 204: None})
+@api_view(["GET", "DELETE"])
 def token_detail(request, key: str):
-    """Revoke one of the caller's tokens (the one in use too)."""
+    """GET: one of the caller's tokens. DELETE: revoke it (the one in use too)."""
+    if request.method == "GET":
+        return Response(shaped(get_object_or_404(tokens_of(request.user), token_key=key)))
     do_revoke_token(request.user, key)
     return Response(status=status.HTTP_204_NO_CONTENT)

@@ -48,6 +48,8 @@ def reference_data(db):
 def make_member(operator: Operator, role: str, **fields):
     user = UserFactory(**fields)
     do_add_membership(user, operator, role)
+    if requires_two_factor(user):
+        authenticator(user)  # set up, as on the first login; client_for verifies with it
     return user
 
 

@@ -18,6 +18,8 @@ from django_otp import login as otp_login
 from crm import security, tokens
 from crm.services import NotAllowed
 
+NEW_TOKEN = "knudepunkt_new_token"  # noqa: S105 - the session key it waits under
+
 
 class CodeForm(forms.Form):
     code = forms.CharField(
@@ -46,13 +48,13 @@ def verified_by(request, device) -> None:
 
 
 @login_required
-def account(request, new_token: str = ""):
+def account(request):
     user = request.user
     context = {
         "has_two_factor": security.has_two_factor(user),
         "must_use": security.must_use_two_factor(user),
         "tokens": [(token, tokens.absolute_end(token)) for token in tokens.tokens_of(user)],
-        "new_token": new_token,
+        "new_token": request.session.pop(NEW_TOKEN, ""),
     }
     return render(request, "account/account.html", context)
 
@@ -132,8 +134,9 @@ def token_create(request):
         _token, secret = tokens.do_create_token(request.user)
     except NotAllowed as error:
         messages.error(request, str(error))
-        return redirect("account")
-    return account(request, new_token=secret)
+    else:
+        request.session[NEW_TOKEN] = secret  # shown once, on the account page
+    return redirect("account")
 
 
 @login_required

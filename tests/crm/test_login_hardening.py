@@ -17,13 +17,22 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from crm.models import CprReveal, Membership
 from crm.security import TWO_FACTOR_ROLES, do_new_recovery_codes
+from crm.services import do_add_membership
 from tests.conftest import PASSWORD, authenticator, current_code, make_member
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def login(client: Client, username: str, password: str = PASSWORD):
     return client.post(reverse("login"), {"username": username, "password": password})
+
+
+def newcomer(world, role: str):
+    """A user of ``role`` at Viborg's local service who has not set up an app yet."""
+    user = UserFactory()
+    do_add_membership(user, world.local, role)
+    return user
 
 
 def logged_in(user) -> Client:
@@ -85,7 +94,7 @@ def test_every_role_that_reveals_cpr_or_exports_person_data_needs_a_second_facto
 
 
 def test_a_cpr_revealing_role_reaches_no_page_nor_the_reveal_without_the_code(world, founder):
-    client = logged_in(world.manager)
+    client = logged_in(newcomer(world, Membership.Role.MANAGER))
     setup = reverse("two-factor-setup")
     pages = [
         reverse("home"),
@@ -105,13 +114,19 @@ def test_a_cpr_revealing_role_reaches_no_page_nor_the_reveal_without_the_code(wo
     assert client.get(reverse("api-me")).status_code == 403
     assert client.get(reverse("api-founder-list")).status_code == 403
     assert not CprReveal.objects.exists()
+    # A manager with an app set up is asked for its code.
+    other = logged_in(world.manager)
+    reveal = other.post(reverse("founder-reveal-cpr", args=[founder.pk]))
+    assert reveal["Location"].startswith(reverse("two-factor-verify"))
+    assert not CprReveal.objects.exists()
 
 
 def test_setting_up_the_app_opens_the_pages_and_the_reveal(world, founder):
-    client = logged_in(world.manager)
+    manager = newcomer(world, Membership.Role.MANAGER)
+    client = logged_in(manager)
     page = client.get(reverse("two-factor-setup"))
     assert page.status_code == 200 and page.context["qr"].startswith("data:image/svg+xml")
-    device = TOTPDevice.objects.get(user=world.manager, confirmed=False)
+    device = TOTPDevice.objects.get(user=manager, confirmed=False)
 
     wrong = client.post(reverse("two-factor-setup"), {"code": "000000", "next": "/"})
     assert wrong.status_code == 400

@@ -135,6 +135,7 @@ def sample_url(name: str, records: dict) -> str:
         "code": lambda: records["municipality"].code,
         "kind": lambda: "annual",
         "fmt": lambda: "csv",
+        "key": lambda: "0123456789abcde",  # an API token's first characters (crm.tokens)
     }
     return reverse(name, kwargs={param: values[param]() for param in arguments})
 

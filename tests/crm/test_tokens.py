@@ -37,6 +37,7 @@ def test_the_owner_makes_lists_and_revokes_a_token_which_then_gets_401(world):
 
     listed = client.get(reverse("api-token-list")).json()
     assert [row["key"] for row in listed] == [key]
+    assert client.get(reverse("api-token-detail", args=[key])).json()["key"] == key
     assert client.delete(reverse("api-token-detail", args=[key])).status_code == 204
     assert client.get(reverse("api-me")).status_code == 401
     assert with_token(token).get(reverse("api-company-list")).status_code == 401
@@ -47,6 +48,7 @@ def test_another_users_token_is_not_found_and_keeps_working(world):
     other = world.client_for(world.outsider)
 
     assert other.delete(reverse("api-token-detail", args=[row.token_key])).status_code == 404
+    assert other.get(reverse("api-token-detail", args=[row.token_key])).status_code == 404
     assert other.get(reverse("api-token-list")).json() == []
     assert with_token(token).get(reverse("api-me")).status_code == 200
 
@@ -114,12 +116,13 @@ def test_tokens_per_user_are_bounded(world, settings):
 def test_the_account_page_makes_shows_once_and_revokes_tokens(world):
     client = world.client_for(world.consultant)
 
-    made = client.post(reverse("token-create"))
-    token = made.context["new_token"]
-    assert token in made.text
+    assert client.post(reverse("token-create"))["Location"] == reverse("account")
+    shown = client.get(reverse("account"))
+    token = shown.context["new_token"]
+    assert token in shown.text
     row = AuthToken.objects.get(user=world.consultant)
-    page = client.get(reverse("account"))
-    assert row.token_key in page.text and token not in page.text
+    again = client.get(reverse("account"))
+    assert row.token_key in again.text and token not in again.text
 
     outsider = world.client_for(world.outsider)
     assert outsider.post(reverse("token-revoke", args=[row.token_key])).status_code == 404
