@@ -453,12 +453,10 @@ def recompute(contract_ids: list[int]) -> None:
 
 def companies_to_evaluate(user, contract: Contract, start: datetime.date, end: datetime.date):
     """The companies the user's operators guided (full guidance, not brief contacts) in the
-    contract's municipalities in ``start``-``end``, with an unwithdrawn consent given by the
+    contract's municipalities in ``start``-``end``, with a consent in force given by the
     end of the period: one row each, from its newest session in the period. Founders are
     left out entirely (no CPR numbers or names leave the system this way)."""
-    consented = Consent.objects.filter(
-        company=OuterRef("company"), withdrawn_on__isnull=True, given_on__lte=end
-    )
+    consented = Consent.objects.filter(company=OuterRef("company"), given_on__lte=end).in_force()
     return (
         GuidanceSession.objects.visible_to(user)
         .filter(

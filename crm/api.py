@@ -18,11 +18,12 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from crm import concurrency, filters
+from crm import concurrency, consents, filters
 from crm import serializers as shapes
 from crm.models import (
     Company,
     Consent,
+    ConsentAccess,
     ContactPerson,
     DevelopmentProject,
     Founder,
@@ -46,13 +47,11 @@ from crm.services import (
     do_create_network,
     do_enrol_programme,
     do_log_session,
-    do_record_consent,
     do_update_company,
     do_update_contact,
     do_update_founder,
     do_update_project,
     do_update_session,
-    do_withdraw_consent,
 )
 from crm.views.records import existing_url
 
@@ -193,6 +192,29 @@ class RecordViewSet(
         return super().handle_exception(exc)
 
 
+class LogsConsentReads:
+    """The rows a GET answers with are logged where the caller reads them on the strength of
+    a consent (``crm.consents.do_log_consent_reads``): one insert per request."""
+
+    read_kind = None
+    shown = ()
+
+    def get_serializer(self, *args, **kwargs):
+        if self.request.method == "GET" and args:
+            self.shown = list(args[0]) if kwargs.get("many") else [args[0]]
+        return super().get_serializer(*args, **kwargs)
+
+    def shown_rows(self) -> list:
+        return self.shown
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method == "GET" and response.status_code == 200 and self.shown:
+            reads = {self.read_kind: self.shown_rows()}
+            consents.do_log_consent_reads(request.user, reads, source=request.path)
+        return response
+
+
 class CompanyViewSet(concurrency.VersionedUpdate, mixins.UpdateModelMixin, RecordViewSet):
     """Companies: their registry facts are visible to everyone with "view_records" in the
     company's municipality."""
@@ -212,10 +234,13 @@ class CompanyViewSet(concurrency.VersionedUpdate, mixins.UpdateModelMixin, Recor
         )
 
 
-class ContactPersonViewSet(concurrency.VersionedUpdate, mixins.UpdateModelMixin, RecordViewSet):
+class ContactPersonViewSet(
+    concurrency.VersionedUpdate, LogsConsentReads, mixins.UpdateModelMixin, RecordViewSet
+):
     """Contact persons; the company is named on create and stays."""
 
     model = ContactPerson
+    read_kind = ConsentAccess.Record.CONTACT
     serializer_class = shapes.ContactPersonSerializer
     filterset_class = filters.ContactPersonFilter
     ordering = ("name", "pk")
@@ -230,10 +255,13 @@ class ContactPersonViewSet(concurrency.VersionedUpdate, mixins.UpdateModelMixin,
         )
 
 
-class FounderViewSet(concurrency.VersionedUpdate, mixins.UpdateModelMixin, RecordViewSet):
+class FounderViewSet(
+    concurrency.VersionedUpdate, LogsConsentReads, mixins.UpdateModelMixin, RecordViewSet
+):
     """Founders before start. The CPR number is written once, on create, and never returned."""
 
     model = Founder
+    read_kind = ConsentAccess.Record.FOUNDER
     select = ("municipality",)
     filterset_class = filters.FounderFilter
     ordering = ("name", "pk")
@@ -251,6 +279,10 @@ class FounderViewSet(concurrency.VersionedUpdate, mixins.UpdateModelMixin, Recor
             .annotate(details_shared=ExpressionWrapper(shared, output_field=BooleanField()))
         )
 
+    def shown_rows(self) -> list:
+        # Only the founders whose details the response holds.
+        return [founder for founder in self.shown if getattr(founder, "details_shared", False)]
+
     def perform_create(self, serializer):
         serializer.instance = do_create_founder(self.request.user, **serializer.validated_data)
 
@@ -260,12 +292,15 @@ class FounderViewSet(concurrency.VersionedUpdate, mixins.UpdateModelMixin, Recor
         )
 
 
-class GuidanceSessionViewSet(concurrency.VersionedUpdate, mixins.UpdateModelMixin, RecordViewSet):
+class GuidanceSessionViewSet(
+    concurrency.VersionedUpdate, LogsConsentReads, mixins.UpdateModelMixin, RecordViewSet
+):
     """Guidance sessions: those the caller's operator logged, and others' only where the
     subject consented to share them (``crm.queries.sessions_visible_to``). Only the operator
     that logged a session may correct it (403 for others); subject and operator stay."""
 
     model = GuidanceSession
+    read_kind = ConsentAccess.Record.SESSION
     select = ("company", "founder", "operator", "municipality")
     prefetch = (Prefetch("consultants", queryset=get_user_model().objects.only("pk")),)
     serializer_class = shapes.GuidanceSessionSerializer
@@ -286,27 +321,41 @@ class GuidanceSessionViewSet(concurrency.VersionedUpdate, mixins.UpdateModelMixi
 
 
 class ConsentViewSet(RecordViewSet):
+    """Consents as evidence (``crm.consents``). One recorded by an operator that has not
+    guided the subject opens nothing until the subject confirms it through the e-mailed link
+    or an operator holding records of it accepts it (``accept``); ``state`` says which."""
+
     model = Consent
-    select = ("company__municipality", "founder__municipality")
-    prefetch = ("operators",)
+    select = ("company__municipality", "founder__municipality", "correction")
+    prefetch = ("operators", "acceptances")
     serializer_class = shapes.ConsentSerializer
     filterset_class = filters.ConsentFilter
     ordering = ("-given_on", "-pk")
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        serializer.instance = do_record_consent(self.request.user, data.pop("subject"), **data)
+        subject = data.pop("subject")
+        serializer.instance = consents.do_record_consent(self.request.user, subject, **data)
 
     @extend_schema(request=shapes.WithdrawConsentSerializer, responses=shapes.ConsentSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        """Withdraw the consent: from then on, other operators no longer see the sessions."""
+        """Withdraw the consent: from the next request on, it opens nothing."""
         consent = self.get_object()
         form = shapes.WithdrawConsentSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         on = form.validated_data.get("on", timezone.localdate())
-        consent = do_withdraw_consent(request.user, consent, on=on)
+        consent = consents.do_withdraw_consent(request.user, consent, on=on)
         return Response(self.get_serializer(consent).data)
+
+    @extend_schema(request=None, responses=shapes.ConsentSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """Accept, for your operator's records of the subject, a consent recorded by an
+        operator that has not guided it (403 for the recording operator and for operators
+        that do not work with the subject)."""
+        consents.do_accept_consent(request.user, self.get_object())
+        return Response(self.get_serializer(self.get_object()).data)
 
 
 class NetworkViewSet(RecordViewSet):
@@ -321,11 +370,12 @@ class NetworkViewSet(RecordViewSet):
 
 
 class DevelopmentProjectViewSet(
-    concurrency.VersionedUpdate, mixins.UpdateModelMixin, RecordViewSet
+    concurrency.VersionedUpdate, LogsConsentReads, mixins.UpdateModelMixin, RecordViewSet
 ):
     """Development projects; status and amount granted change over time, the company stays."""
 
     model = DevelopmentProject
+    read_kind = ConsentAccess.Record.PROJECT
     serializer_class = shapes.DevelopmentProjectSerializer
     filterset_class = filters.DevelopmentProjectFilter
     ordering = ("-identified_on", "-pk")
@@ -340,8 +390,9 @@ class DevelopmentProjectViewSet(
         )
 
 
-class ProgrammeEnrolmentViewSet(RecordViewSet):
+class ProgrammeEnrolmentViewSet(LogsConsentReads, RecordViewSet):
     model = ProgrammeEnrolment
+    read_kind = ConsentAccess.Record.PROGRAMME
     serializer_class = shapes.ProgrammeEnrolmentSerializer
     filterset_class = filters.ProgrammeEnrolmentFilter
     ordering = ("-started_on", "-pk")

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm import cpr
 from crm.concurrency import StaleRecord, version
+from crm.consents import BACKDATE_DAYS
 from crm.models import (
     Company,
     Consent,
@@ -217,17 +218,57 @@ class SessionForm(VersionedModelForm):
 
 
 class ConsentForm(forms.ModelForm):
+    """Who gave the consent (a contact person of the company; a founder gives its own), how,
+    when and to whom. The rules are ``crm.consents.do_record_consent``'s."""
+
     class Meta:
         model = Consent
-        fields = ["given_on", "scope", "operators"]
-        widgets = {"given_on": DateInput(), "operators": forms.CheckboxSelectMultiple}
+        fields = ["given_on", "method", "given_by", "document", "scope", "operators"]
+        widgets = {
+            "given_on": DateInput(),
+            "method": forms.RadioSelect,
+            "operators": forms.CheckboxSelectMultiple,
+        }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, subject, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["method"].required = True
+        self.fields["method"].choices = Consent.Method.choices
+        self.fields["given_on"].help_text = _("Senest i dag og højst %(days)s dage tilbage.") % {
+            "days": BACKDATE_DAYS
+        }
+        self.fields["document"].help_text = _("Skal uploades, når samtykket er en blanket.")
         self.fields["operators"].queryset = Operator.objects.filter(active=True).exclude(
             kind=Operator.Kind.OVERSIGHT
         )
+        if isinstance(subject, Company):
+            self.fields["given_by"].required = True
+            self.fields["given_by"].queryset = ContactPerson.objects.visible_to(
+                user, "change_records"
+            ).filter(company=subject)
+            self.fields["given_by"].help_text = _("Mangler personen? Opret kontaktpersonen først.")
+        else:
+            del self.fields["given_by"]
         self.initial.setdefault("given_on", timezone.localdate())
+
+
+class ConsentCorrectionForm(ConsentForm):
+    """A correction: a new consent filled in from the one it replaces, with the reason."""
+
+    correction_reason = forms.CharField(
+        label=_("Hvorfor rettes samtykket?"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, corrects: Consent, **kwargs):
+        initial = {
+            "given_on": corrects.given_on,
+            "method": corrects.method,
+            "given_by": corrects.given_by_id,
+            "scope": corrects.scope,
+            "operators": list(corrects.operators.all()),
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields["document"].help_text = _("Tom: den uploadede blanket gælder fortsat.")
 
 
 class ContactForm(VersionedModelForm):

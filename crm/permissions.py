@@ -8,18 +8,28 @@ A user's rights live on ``Municipality`` rows (django-guardian), granted to the 
 from functools import reduce
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
-from crm.models import Membership, Municipality
+from crm.models import Consent, Membership, Municipality
+from crm.models.records import operator_ids_of, works_with
 
 # Held by every role in the operator's municipalities: it is what "your municipality" means.
 MEMBER = "view_municipality_data"
+# Managers read who has read their operator's records on the strength of a consent.
+CONSENT_LOG = "view_consent_access"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Membership.Role.CONSULTANT: frozenset({MEMBER, "view_records", "change_records"}),
     Membership.Role.MANAGER: frozenset(
-        {MEMBER, "view_records", "change_records", "reveal_cpr", "manage_contracts"}
+        {
+            MEMBER,
+            "view_records",
+            "change_records",
+            "reveal_cpr",
+            "manage_contracts",
+            CONSENT_LOG,
+        }
     ),
     Membership.Role.TRIAGE: frozenset(
         {MEMBER, "view_records", "change_records", "triage_referrals"}
@@ -49,6 +59,17 @@ def access_scoped(user, queryset: QuerySet, perm: str, **lookup) -> Model:
     if not has_municipality_perm(user, perm, municipality):
         raise PermissionDenied
     return obj
+
+
+def check_sees_consent_evidence(user, consent) -> None:
+    """The uploaded form of a consent (a signature, a person's name) is for the operator that
+    recorded it and the operators that work with the subject, not for every operator the
+    consent names (403)."""
+    ids = operator_ids_of(user)
+    field = "company" if consent.company_id else "founder"
+    rows = Consent.objects.filter(pk=consent.pk)
+    if not rows.filter(Q(operator__in=ids) | works_with(ids, field)).exists():
+        raise PermissionDenied
 
 
 def access_municipality(user, perm: str, *, code: str) -> Municipality:

@@ -9,7 +9,15 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet, Value
 
 from crm import cpr
-from crm.models import Company, Founder, GuidanceSession, Municipality, SearchWord
+from crm.models import (
+    Company,
+    Consent,
+    ConsentAccess,
+    Founder,
+    GuidanceSession,
+    Municipality,
+    SearchWord,
+)
 from crm.models.records import active_consent_for, folded, operator_ids_of, works_with
 from crm.models.search import MIN_WORD
 
@@ -112,6 +120,28 @@ def details_shared_with(user, subject) -> bool:
     field = "company" if isinstance(subject, Company) else "founder"
     rows = type(subject).objects.filter(pk=subject.pk)
     return rows.filter(details_shared(user, field)).exists()
+
+
+def consent_reads_of(user, municipality: Municipality) -> QuerySet:
+    """The reads on the strength of a consent, in ``municipality``, of what the user's
+    operators hold: their own records, and the shared data (contact persons, a founder's
+    details) of the subjects they work with. Newest first."""
+    ids = operator_ids_of(user)
+    company = Q(company__isnull=False) & works_with(ids, "company")
+    founder = Q(founder__isnull=False) & works_with(ids, "founder")
+    return (
+        ConsentAccess.objects.filter(municipality=municipality)
+        .filter(Q(holder__in=ids) | Q(holder__isnull=True) & (company | founder))
+        .select_related("user", "operator", "holder", "company", "founder", "consent")
+        .order_by("-at", "-pk")
+    )
+
+
+def consent_reads_backed(source: str) -> bool:
+    """Whether every consent that something kept (a rendered PDF, ``source``) was read on is
+    still live: withdrawn, declined or corrected, it no longer opens what was kept."""
+    used = ConsentAccess.objects.filter(source=source).values("consent")
+    return not Consent.objects.filter(pk__in=used).exclude(pk__in=Consent.objects.live()).exists()
 
 
 def sessions_visible_to(user) -> QuerySet:

@@ -8,6 +8,7 @@ A CPR number is accepted on create and never returned: responses carry ``masked_
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -288,8 +289,28 @@ class GuidanceSessionSerializer(SubjectSerializer):
         return attrs
 
 
+def contacts_to_name(user):
+    return ContactPerson.objects.visible_to(user, CHANGE)
+
+
+def consents_to_correct(user):
+    return Consent.objects.visible_to(user, CHANGE)
+
+
 class ConsentSerializer(SubjectSerializer):
+    """A consent as evidence: who gave it (``given_by``, a contact person of the company; a
+    founder gives its own), how (``method``; a signed form is uploaded as ``document`` in a
+    multipart request), to whom and when. A correction names the consent it replaces
+    (``corrects``) and why. ``state`` says whether it opens anything yet."""
+
+    given_by = ScopedPrimaryKeyRelatedField(contacts_to_name, required=False, allow_null=True)
     operators = ScopedPrimaryKeyRelatedField(consent_operators_for, many=True, required=False)
+    document = serializers.FileField(write_only=True, required=False)
+    document_url = serializers.SerializerMethodField()
+    corrects = ScopedPrimaryKeyRelatedField(consents_to_correct, required=False, allow_null=True)
+    state = serializers.CharField(read_only=True)
+    accepted_by = serializers.SerializerMethodField()
+    link_open = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Consent
@@ -298,12 +319,42 @@ class ConsentSerializer(SubjectSerializer):
             "company",
             "founder",
             "given_on",
+            "given_by",
+            "method",
+            "document",
+            "document_url",
             "scope",
             "operators",
+            "operator",
             "recorded_by",
+            "recorded_at",
+            "corrects",
+            "correction_reason",
+            "state",
+            "confirmation",
+            "confirmed_at",
+            "accepted_by",
+            "link_open",
+            "declined_at",
             "withdrawn_on",
         ]
-        read_only_fields = ["recorded_by", "withdrawn_on"]
+        read_only_fields = [
+            "operator",
+            "recorded_by",
+            "recorded_at",
+            "confirmation",
+            "confirmed_at",
+            "declined_at",
+            "withdrawn_on",
+        ]
+        extra_kwargs = {"method": {"required": True, "allow_blank": False}}
+
+    def get_document_url(self, consent) -> str | None:
+        return reverse("consent-document", args=[consent.pk]) if consent.document else None
+
+    def get_accepted_by(self, consent) -> list[int]:
+        """The operators that accepted the consent for their own records."""
+        return [acceptance.operator_id for acceptance in consent.acceptances.all()]
 
     def validate(self, attrs):
         attrs = super().validate(attrs)

@@ -10,7 +10,6 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -425,35 +424,18 @@ def last_themes(user, subject) -> list[str]:
     return latest or []
 
 
-@transaction.atomic
-def do_record_consent(user, subject, *, given_on, scope: str, operators=()) -> Consent:
-    check_can_change(user, subject.municipality)
-    if scope == Consent.Scope.NAMED and not operators:
-        raise DomainError(_("Vælg de operatører, samtykket gives til."))
-    consent = Consent.objects.create(
-        **subject_fields(subject), given_on=given_on, scope=scope, recorded_by=user
-    )
-    if scope == Consent.Scope.NAMED:
-        consent.operators.set(operators)
-    return consent
-
-
-@transaction.atomic
-def do_withdraw_consent(user, consent: Consent, *, on) -> Consent:
-    check_can_change(user, (consent.company or consent.founder).municipality)
-    if consent.withdrawn_on:
-        raise DomainError(_("Samtykket er allerede tilbagekaldt."))
-    consent.withdrawn_on = on
-    consent.save(update_fields=["withdrawn_on"])
-    return consent
+# Recording, withdrawing, accepting and confirming consents: crm.consents.
 
 
 def has_consent(subject, operator: Operator) -> bool:
-    return Consent.objects.filter(
-        Q(scope=Consent.Scope.ALL) | Q(operators=operator),
-        **subject_fields(subject),
-        withdrawn_on__isnull=True,
-    ).exists()
+    """The subject's consent in force covers ``operator`` (for sharing the subject itself: a
+    referral, an advis that names a founder)."""
+    return (
+        Consent.objects.filter(**subject_fields(subject))
+        .covering([operator.pk])
+        .in_force()
+        .exists()
+    )
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from crm.api import ServiceErrors
 from crm.filters import id_filter
 from crm.routers import Router
+from crm.services import DomainError
 from reporting import serializers as shapes
 from reporting import services
 from reporting.models import Report
@@ -98,6 +99,10 @@ class ReportViewSet(
         report = self.get_object()
         if report.state != Report.State.DONE:
             raise NotFound(_("Rapporten er ikke klar endnu."))
+        try:
+            services.check_file_available(report)
+        except DomainError as error:  # a consent it was read on no longer holds
+            return Response({"detail": str(error)}, status=status.HTTP_410_GONE)
         return FileResponse(
             report.file.open("rb"),
             as_attachment=True,

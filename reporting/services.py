@@ -14,6 +14,9 @@ from django.utils.translation import gettext as _
 from contracts import services as contract_services
 from contracts.definitions import goal_definitions
 from contracts.indicators import EXCLUDED_ALWAYS
+from crm import queries as crm_queries
+from crm.consents import do_log_consent_reads
+from crm.models import ConsentAccess
 from crm.services import DomainError, NotAllowed
 from reporting import pdf, queries
 from reporting.charts import sparkline
@@ -254,7 +257,7 @@ def company_context(report: Report) -> dict:
     operator's summary holds the registry facts and what the company consented to share with
     it, never other operators' sessions, notes or contact persons."""
     company, user = report.company, report.created_by
-    return {
+    context = {
         "company": company,
         "report": report,
         "sessions": company.sessions.visible_to(user).select_related("operator").order_by("date"),
@@ -266,6 +269,35 @@ def company_context(report: Report) -> dict:
         "projects": company.projects.visible_to(user),
         "programmes": company.programmes.visible_to(user),
     }
+    # Reads of other operators' records on a consent are logged; the file is handed out only
+    # while those consents stay live (``check_file_available``).
+    reads = {kind: list(context[key]) for key, kind in COMPANY_READS.items()}
+    do_log_consent_reads(user, reads, source=report_source(report))
+    return context | {key: reads[kind] for key, kind in COMPANY_READS.items()}
+
+
+COMPANY_READS = {
+    "sessions": ConsentAccess.Record.SESSION,
+    "contacts": ConsentAccess.Record.CONTACT,
+    "projects": ConsentAccess.Record.PROJECT,
+    "programmes": ConsentAccess.Record.PROGRAMME,
+}
+
+
+def report_source(report: Report) -> str:
+    return f"report:{report.pk}"
+
+
+def check_file_available(report: Report) -> None:
+    """A company summary holds what its requester read on the company's consents; once one
+    of them is withdrawn (or declined, or corrected) the file is no longer handed out."""
+    if report.company_id and not crm_queries.consent_reads_backed(report_source(report)):
+        raise DomainError(
+            _(
+                "Oversigten bygger på et samtykke, der ikke længere gælder, og kan ikke hentes. "
+                "Bestil en ny oversigt."
+            )
+        )
 
 
 RENDERERS = {
@@ -362,6 +394,8 @@ def participants(user, programme: str) -> tuple[list[str], list[list]]:
         for e in enrolments
     ]
     ExportLog.objects.create(user=user, kind=f"participants:{programme}"[:50], rows=len(rows))
+    reads = {ConsentAccess.Record.PROGRAMME: enrolments}
+    do_log_consent_reads(user, reads, source=f"export:participants:{programme}")
     return header, rows
 
 

@@ -181,17 +181,47 @@ def celery_in_process():
     app.conf.task_always_eager = True
 
 
+def record_consent(user, subject, *, scope="all", operators=(), given_on=None):
+    """``user``'s operator records the subject's consent, said in a meeting on ``given_on``
+    (today): the meeting is logged first (a brief contact) unless one was, so the operator
+    has guided the subject and the consent is in force at once (crm.consents). A company's
+    consent is given by its first contact person, registered if it has none."""
+    from crm import consents, services
+    from crm.forms import TIER_BY_OPERATOR_KIND
+    from crm.models import Company, GuidanceSession
+
+    given_on = given_on or datetime.date.today()
+    operator = consents.recording_operator(user, subject)
+    fields = services.subject_fields(subject)
+    if not GuidanceSession.objects.filter(**fields, operator=operator, date=given_on).exists():
+        services.do_log_session(
+            user,
+            subject,
+            operator=operator,
+            date=given_on,
+            tier=TIER_BY_OPERATOR_KIND[operator.kind],
+            channel="visit",
+            kind="brief",
+        )
+    given_by = None
+    if isinstance(subject, Company):
+        given_by = subject.contacts.first() or services.do_add_contact(
+            user, subject, name="Mette Holm", role="Direktør"
+        )
+    return consents.do_record_consent(
+        user,
+        subject,
+        given_on=given_on,
+        scope=scope,
+        operators=operators,
+        method="meeting",
+        given_by=given_by,
+    )
+
+
 @pytest.fixture
 def hub_consent(world, company):
-    from crm.services import do_record_consent
-
-    return do_record_consent(
-        world.consultant,
-        company,
-        given_on=datetime.date.today(),
-        scope="named",
-        operators=[world.hub],
-    )
+    return record_consent(world.consultant, company, scope="named", operators=[world.hub])
 
 
 @pytest.fixture

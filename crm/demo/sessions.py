@@ -3,6 +3,8 @@
 import datetime
 from decimal import Decimal
 
+from django.utils import timezone
+
 from crm.demo.plan import Plan, bulk, spread, validated
 from crm.demo.vocabulary import (
     CLOSINGS,
@@ -13,7 +15,7 @@ from crm.demo.vocabulary import (
     LOCAL_CHANNELS,
     LOCAL_CLOSINGS,
 )
-from crm.models import Company, Consent, GuidanceSession, Theme
+from crm.models import Company, Consent, ContactPerson, GuidanceSession, Theme
 
 KONSULENT_FOLLOW_UPS = 12  # the demo consultant's follow-ups around today
 
@@ -116,20 +118,34 @@ def konsulent_follow_ups(plan: Plan, sessions: list[GuidanceSession]) -> None:
 
 
 def seed_consents(plan: Plan, sessions: list[GuidanceSession]) -> int:
-    """About a third of the guided companies consent to share, mostly with all operators."""
+    """About a third of the guided companies consent to share, mostly with all operators:
+    said by a contact person in a meeting with the operator that guided them, so in force
+    from the day it was recorded (crm.consents)."""
     rng, consents, named = plan.rng, [], []
     guided = {s.company_id: s for s in sessions if s.company_id}
+    givers = dict(
+        ContactPerson.objects.filter(company_id__in=guided)
+        .order_by("company_id", "-pk")
+        .values_list("company_id", "pk")
+    )
     for session in guided.values():
         if rng.random() > 0.33:
             continue
         scope = Consent.Scope.ALL if rng.random() < 0.7 else Consent.Scope.NAMED
         given = plan.date_within(365)
         withdrawn = plan.date_within(365, after=given) if rng.random() < 0.05 else None
+        recorded = timezone.make_aware(datetime.datetime.combine(given, datetime.time(12)))
         consent = Consent(
             company_id=session.company_id,
             given_on=given,
+            given_by_id=givers.get(session.company_id),
+            method=Consent.Method.MEETING,
             scope=scope,
             recorded_by=session.created_by,
+            operator_id=session.operator_id,
+            recorded_at=recorded,
+            confirmed_at=recorded,
+            confirmation=Consent.Confirmation.GUIDED,
             withdrawn_on=withdrawn,
         )
         consents.append(consent)

@@ -2,6 +2,8 @@ from crm.models.notifications import Notification
 from crm.models.records import (
     Company,
     Consent,
+    ConsentAcceptance,
+    ConsentAccess,
     ContactPerson,
     CprReveal,
     DevelopmentProject,
@@ -25,6 +27,8 @@ from crm.models.tenancy import (
 __all__ = [
     "Company",
     "Consent",
+    "ConsentAcceptance",
+    "ConsentAccess",
     "ContactPerson",
     "CprReveal",
     "DevelopmentProject",

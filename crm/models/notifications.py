@@ -14,6 +14,7 @@ class Notification(models.Model):
         DEADLINE_SOON = "deadline_soon", _("Frist udløber i dag")
         DEADLINE_MISSED = "deadline_missed", _("Frist overskredet")
         ADVIS = "advis", _("Advis om kontakt")
+        CONSENT_PENDING = "consent_pending", _("Samtykke venter på accept")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

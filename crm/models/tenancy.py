@@ -76,6 +76,7 @@ class Municipality(models.Model):
             ("reveal_cpr", _("Kan vise et fuldt CPR-nummer")),
             ("triage_referrals", _("Visiterer henvisninger")),
             ("manage_contracts", _("Redigerer kontrakter og mål")),
+            ("view_consent_access", _("Ser hvem der har læst operatørens oplysninger")),
         ]
 
     def __str__(self) -> str:

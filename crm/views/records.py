@@ -5,6 +5,7 @@ from copy import copy
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,11 +15,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from crm import forms, queries, services
+from crm import consents, forms, queries, services
 from crm.concurrency import StaleRecord
 from crm.models import (
     Company,
     Consent,
+    ConsentAccess,
     ContactPerson,
     DevelopmentProject,
     Founder,
@@ -27,7 +29,13 @@ from crm.models import (
     Network,
 )
 from crm.pagination import paginate
-from crm.permissions import access_scoped, has_municipality_perm
+from crm.permissions import (
+    CONSENT_LOG,
+    access_municipality,
+    access_scoped,
+    check_sees_consent_evidence,
+    has_municipality_perm,
+)
 from crm.services import DomainError, DuplicateRecord, NotAllowed
 
 SUBJECT_MODELS = {"company": Company, "founder": Founder}
@@ -163,8 +171,12 @@ def timeline(user, subject) -> list[tuple]:
     )
     events = [(s.date, "session", s) for s in sessions]
     # Beyond the registry facts, other operators see what the subject consented to share.
-    consents = subject.consents.visible_to(user).prefetch_related("operators")
-    events += [(c.given_on, "consent", c) for c in consents]
+    shown = (
+        subject.consents.visible_to(user)
+        .select_related("given_by", "operator", "recorded_by", "correction", "corrects")
+        .prefetch_related("operators", "acceptances__operator")
+    )
+    events += [(c.given_on, "consent", c) for c in shown]
     events += [(p.started_on, "programme", p) for p in subject.programmes.visible_to(user)]
     # Referrals (the referrals app) through the reverse relation: crm does not import it.
     referrals = subject.referrals.visible_to(user).select_related(
@@ -177,14 +189,48 @@ def timeline(user, subject) -> list[tuple]:
     return sorted(events, key=lambda event: (event[0], event[2].pk), reverse=True)
 
 
+TIMELINE_READS = {
+    "session": ConsentAccess.Record.SESSION,
+    "project": ConsentAccess.Record.PROJECT,
+    "programme": ConsentAccess.Record.PROGRAMME,
+}
+
+
+def log_page_reads(request, events, **more) -> None:
+    """Log what the page shows of other operators' records on the strength of a consent."""
+    reads = {kind: [] for kind in TIMELINE_READS.values()}
+    for _date, what, item in events:
+        if what in TIMELINE_READS:
+            reads[TIMELINE_READS[what]].append(item)
+    consents.do_log_consent_reads(request.user, reads | more, source=request.path)
+
+
+LIVE_STATES = {Consent.State.IN_FORCE, Consent.State.ACCEPTED, Consent.State.AWAITING}
+
+
+def consent_actions(user, subject, events) -> dict[str, set[int]]:
+    """The consents on the page that ``user`` may accept for its operator's records, and
+    those it may correct (its operator recorded them)."""
+    shown = [item for _date, what, item in events if what == "consent"]
+    if not shown:
+        return {"acceptable": set(), "correctable": set()}
+    own = set(services.operators_of(user).values_list("pk", flat=True))
+    return {
+        "acceptable": consents.acceptable_by(user, subject, shown),
+        "correctable": {c.pk for c in shown if c.operator_id in own and c.state in LIVE_STATES},
+    }
+
+
 def subject_context(request, subject, kind: str, session_form=None) -> dict:
     editable_sessions = services.sessions_editable_by(request.user).filter(
         **services.subject_fields(subject)
     )
+    events = timeline(request.user, subject)
     return {
         "subject": subject,
         "kind": kind,
-        "timeline": timeline(request.user, subject),
+        "timeline": events,
+        **consent_actions(request.user, subject, events),
         "editable_sessions": set(editable_sessions.values_list("pk", flat=True)),
         "session_form": session_form
         or forms.SessionForm(
@@ -198,8 +244,9 @@ def subject_context(request, subject, kind: str, session_form=None) -> dict:
 def company_detail(request, pk: int):
     company = access_subject(request.user, "company", pk, "view_records")
     context = subject_context(request, company, "company")
-    context["contacts"] = company.contacts.visible_to(request.user)
+    context["contacts"] = list(company.contacts.visible_to(request.user))
     context["join_form"] = forms.JoinNetworkForm(user=request.user)
+    log_page_reads(request, context["timeline"], contact=context["contacts"])
     return render(request, "crm/subject_detail.html", context)
 
 
@@ -269,6 +316,8 @@ def founder_detail(request, pk: int):
     founder = access_subject(request.user, "founder", pk, "view_records")
     context = subject_context(request, founder, "founder")
     context["details_shared"] = queries.details_shared_with(request.user, founder)
+    details = [founder] if context["details_shared"] else []
+    log_page_reads(request, context["timeline"], founder=details)
     context["link_form"] = forms.LinkCompanyForm(user=request.user)
     context["can_reveal"] = has_municipality_perm(request.user, "reveal_cpr", founder.municipality)
     return render(request, "crm/subject_detail.html", context)
@@ -319,6 +368,7 @@ def session_create(request, kind: str, pk: int):
             messages.success(request, _("Vejledningen er registreret."))
             return redirect(subject_url(subject))
     context = subject_context(request, subject, kind, session_form=form)
+    log_page_reads(request, context["timeline"])
     return render(request, "crm/subject_detail.html", context, status=400 if request.POST else 200)
 
 
@@ -348,11 +398,141 @@ def subject_form_view(request, kind, pk, form_class, service, title, **form_kwar
     return record_form_view(request, form, subject, save, title=title, done=_("Gemt."))
 
 
+def consent_saved(consent: Consent) -> str:
+    """What the consultant learns on saving: whether the consent is in force, and if not,
+    what it waits for."""
+    if consent.confirmed_at:
+        return _("Samtykket er registreret og gælder fra nu.")
+    if consent.link_open:
+        text = _(
+            "Samtykket er registreret, men gælder ikke endnu: %(operator)s har ikke vejledt "
+            "%(name)s. Et engangslink er sendt til den registrerede e-mailadresse; samtykket "
+            "åbner for andre operatørers oplysninger, når det er bekræftet, eller når en "
+            "operatør, der vejleder, accepterer det."
+        )
+    else:
+        text = _(
+            "Samtykket er registreret, men gælder ikke endnu: %(operator)s har ikke vejledt "
+            "%(name)s, og der er ingen e-mailadresse, som I ikke selv har registreret, at "
+            "sende et link til. Samtykket åbner for andre operatørers oplysninger, når en "
+            "operatør, der vejleder, accepterer det."
+        )
+    return text % {"operator": consent.operator, "name": consent.subject.name}
+
+
+def consent_form_view(request, form, subject, title: str, **extra):
+    """Record a consent (or a correction, ``extra``) and say whether it is in force."""
+    if form.is_valid():
+        try:
+            consent = consents.do_record_consent(
+                request.user, subject, **form.cleaned_data, **extra
+            )
+        except NotAllowed as error:
+            raise PermissionDenied(str(error)) from error
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            (messages.success if consent.confirmed_at else messages.warning)(
+                request, consent_saved(consent)
+            )
+            return redirect(subject_url(subject))
+    context = {
+        "form": form,
+        "title": title % {"name": subject.name},
+        "subject": subject,
+        "multipart": True,
+    }
+    return render(request, "crm/record_form.html", context, status=400 if form.is_bound else 200)
+
+
 @login_required
 def consent_create(request, kind: str, pk: int):
-    return subject_form_view(
-        request, kind, pk, forms.ConsentForm, services.do_record_consent, _("Samtykke fra %(name)s")
+    subject = access_subject(request.user, kind, pk, "change_records")
+    form = forms.ConsentForm(
+        request.POST or None, request.FILES or None, user=request.user, subject=subject
     )
+    return consent_form_view(request, form, subject, _("Samtykke fra %(name)s"))
+
+
+@login_required
+def consent_correct(request, pk: int):
+    """A correction is a new consent that replaces this one, with the reason."""
+    consent = access_scoped(request.user, Consent.objects.all(), "change_records", pk=pk)
+    try:
+        consents.check_can_correct(request.user, consent, consent.subject)
+    except NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    except DomainError as error:
+        messages.error(request, str(error))
+        return redirect(subject_url(consent.subject))
+    form = forms.ConsentCorrectionForm(
+        request.POST or None,
+        request.FILES or None,
+        user=request.user,
+        subject=consent.subject,
+        corrects=consent,
+    )
+    title = _("Ret samtykke fra %(name)s")
+    return consent_form_view(request, form, consent.subject, title, corrects=consent)
+
+
+@login_required
+@require_POST
+def consent_accept(request, pk: int):
+    """An operator holding records of the subject accepts a consent it did not record."""
+    consent = access_scoped(request.user, Consent.objects.all(), "change_records", pk=pk)
+    try:
+        consents.do_accept_consent(request.user, consent)
+    except NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Samtykket er accepteret for jeres oplysninger."))
+    return redirect(subject_url(consent.subject))
+
+
+@login_required
+def consent_document(request, pk: int):
+    """The uploaded signed form: for the recording operator and the operators holding
+    records of the subject."""
+    consent = access_scoped(request.user, Consent.objects.all(), "view_records", pk=pk)
+    check_sees_consent_evidence(request.user, consent)
+    if not consent.document:
+        raise Http404
+    name = consent.document.name.rsplit("/", 1)[-1]
+    return FileResponse(consent.document.open("rb"), as_attachment=True, filename=name)
+
+
+@never_cache
+def consent_confirm(request, token: str):
+    """The subject's one-time link (no login): GET shows what is asked, POST answers it.
+    A scanner that follows the link changes nothing. A used or expired link answers 410, a
+    link that was never made 404."""
+    try:
+        consent = consents.consent_for_link(token)
+        if request.method == "POST":
+            answer = request.POST.get("answer")
+            if answer not in ("confirm", "decline"):
+                return render(request, "crm/consent_confirm.html", {"consent": consent}, status=400)
+            do = consents.do_confirm_consent if answer == "confirm" else consents.do_decline_consent
+            consent = do(token, user=request.user)
+            return render(request, "crm/consent_confirm.html", {"consent": consent, "done": answer})
+    except consents.LinkRefused as error:
+        context = {"error": str(error)}
+        return render(request, "crm/consent_confirm.html", context, status=error.status)
+    except NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    return render(request, "crm/consent_confirm.html", {"consent": consent})
+
+
+@login_required
+def consent_access_log(request, code: str):
+    """Who read the records of the manager's operator on the strength of a consent."""
+    municipality = access_municipality(request.user, CONSENT_LOG, code=code)
+    rows = queries.consent_reads_of(request.user, municipality)
+    context = {"municipality": municipality, "page": paginate(request, rows)}
+    return render(request, "crm/consent_access.html", context)
 
 
 @login_required
@@ -449,10 +629,12 @@ def programme_create(request, kind: str, pk: int):
 def consent_withdraw(request, pk: int):
     consent = access_scoped(request.user, Consent.objects.all(), "change_records", pk=pk)
     try:
-        services.do_withdraw_consent(request.user, consent, on=timezone.localdate())
+        consents.do_withdraw_consent(request.user, consent, on=timezone.localdate())
     except DomainError as error:
         messages.error(request, str(error))
-    return redirect(subject_url(consent.company or consent.founder))
+    else:
+        messages.success(request, _("Samtykket er tilbagekaldt og åbner ikke længere for noget."))
+    return redirect(subject_url(consent.subject))
 
 
 @login_required
@@ -477,6 +659,8 @@ def session_list(request):
         "consultants"
     )
     page = paginate(request, sessions)
+    reads = {ConsentAccess.Record.SESSION: page.object_list}
+    consents.do_log_consent_reads(request.user, reads, source=request.path)
     return render(request, "crm/session_list.html", {"page": page, "filters": filters})
 
 

@@ -7,7 +7,13 @@ from crm import queries
 from crm.models import Membership, Municipality, Notification, Operator
 from crm.notifications import do_mark_read
 from crm.pagination import paginate
-from crm.permissions import MEMBER, access_municipality, roles_of
+from crm.permissions import (
+    CONSENT_LOG,
+    MEMBER,
+    access_municipality,
+    has_municipality_perm,
+    roles_of,
+)
 
 # The landing page a role sees first; a user with several roles gets the first in this order.
 LANDING_ORDER = [
@@ -51,10 +57,11 @@ def municipality_list(request):
 def municipality_detail(request, code: str):
     municipality = access_municipality(request.user, "view_records", code=code)
     operators = Operator.objects.filter(municipalities=municipality, active=True)
+    consent_log = has_municipality_perm(request.user, CONSENT_LOG, municipality)
     return render(
         request,
         "crm/municipality_detail.html",
-        {"municipality": municipality, "operators": operators},
+        {"municipality": municipality, "operators": operators, "consent_log": consent_log},
     )
 
 

@@ -4,7 +4,7 @@ import datetime
 
 from django.utils import timezone
 
-from crm.models import Consent
+from crm.models import Consent, ContactPerson
 from referrals.demo.drafts import Draft, Setting
 
 
@@ -36,8 +36,16 @@ def existing_consents(drafts: list[Draft]) -> dict[tuple, list[dict]]:
 
 def seed_hub_consents(setting: Setting, drafts: list[Draft]) -> int:
     """A consent on the sending day wherever none covered the hub: to all operators (mostly)
-    or named to the local service and the hub."""
+    or named to the local service and the hub; said in a meeting with the sending local
+    service, which guided the subject (so in force at once, crm.consents), by a contact
+    person of a company."""
     found = existing_consents(drafts)
+    companies = [d.referral.company_id for d in drafts if d.referral.company_id]
+    givers = dict(
+        ContactPerson.objects.filter(company_id__in=companies)
+        .order_by("company_id", "-pk")
+        .values_list("company_id", "pk")
+    )
     consents, named = [], []
     for draft in drafts:
         referral = draft.referral
@@ -50,8 +58,14 @@ def seed_hub_consents(setting: Setting, drafts: list[Draft]) -> int:
             company_id=referral.company_id,
             founder_id=referral.founder_id,
             given_on=day,
+            given_by_id=givers.get(referral.company_id),
+            method=Consent.Method.MEETING,
             scope=scope,
             recorded_by_id=referral.sent_by_id,
+            operator_id=referral.sender_operator_id,
+            recorded_at=referral.sent_at,
+            confirmed_at=referral.sent_at,
+            confirmation=Consent.Confirmation.GUIDED,
         )
         consents.append(consent)
         if scope == Consent.Scope.NAMED:

@@ -18,7 +18,7 @@ from contracts.models import Evaluation
 from crm import services
 from referrals.models import Adviser, Referral
 from referrals.services import record_uptake, send_referral
-from tests.conftest import CPR, CVRS, assert_four_users
+from tests.conftest import CPR, CVRS, assert_four_users, record_consent
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -392,9 +392,7 @@ def export(world, contract, fmt="csv", user=None):
 def guided(world, company, founder):
     """Guided with consent (exported), guided without consent, a brief contact only, a
     founder, and a company guided by another operator (Aarhus): only the first is exported."""
-    services.do_record_consent(
-        world.consultant, company, given_on=D(YEAR, 1, 2), scope="all", operators=[]
-    )
+    record_consent(world.consultant, company)
     company.segment = "growth"
     company.save()
     log(world, company, day=D(YEAR, 1, 5), themes=["export"])
@@ -406,13 +404,9 @@ def guided(world, company, founder):
     brief = services.do_create_company(
         world.consultant, cvr=CVRS[2], name="Kort Kontakt ApS", municipality=world.home
     )
-    services.do_record_consent(
-        world.consultant, brief, given_on=D(YEAR, 1, 2), scope="all", operators=[]
-    )
+    record_consent(world.consultant, brief)
     log(world, brief, kind="brief")
-    services.do_record_consent(
-        world.consultant, founder, given_on=D(YEAR, 1, 2), scope="all", operators=[]
-    )
+    record_consent(world.consultant, founder)
     log(world, founder)
     return newest
 
@@ -482,9 +476,7 @@ def test_export_needs_no_query_per_company(world, contract, company, guided):
         extra = services.do_create_company(
             world.consultant, cvr=CVRS[index], name=f"Ekstra {index}", municipality=world.home
         )
-        services.do_record_consent(
-            world.consultant, extra, given_on=D(YEAR, 1, 2), scope="all", operators=[]
-        )
+        record_consent(world.consultant, extra)
         log(world, extra)
 
     with CaptureQueriesContext(connection) as three:

@@ -14,7 +14,7 @@ from contracts.services import settlement
 from crm import services
 from referrals.models import Referral
 from referrals.services import send_referral
-from tests.conftest import CVRS
+from tests.conftest import CVRS, record_consent
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -100,9 +100,7 @@ def company(world, index, **fields):
     for name, value in fields.items():
         setattr(company, name, value)
     company.save()
-    services.do_record_consent(
-        world.consultant, company, given_on=D(YEAR, 1, 1), scope="all", operators=[]
-    )
+    record_consent(world.consultant, company)
     return company
 
 
@@ -222,9 +220,7 @@ def test_a_founder_referred_after_screening_within_three_years(world, agreement)
     young = new_founder(world, "0109901234", started=D(2023, 1, 1))
     old = new_founder(world, "0110901234", started=D(2019, 1, 1))
     for founder in (young, old):
-        services.do_record_consent(
-            world.consultant, founder, given_on=D(YEAR, 1, 1), scope="all", operators=[]
-        )
+        record_consent(world.consultant, founder)
         screen(world, founder, D(YEAR, 6, 1), (2, 2, 2), result="B")
         refer(world, founder, D(YEAR, 6, 1))
     agreement.payment_rules.filter(kind="founder").delete()

@@ -27,10 +27,9 @@ from crm.services import (
     do_create_network,
     do_enrol_programme,
     do_log_session,
-    do_record_consent,
 )
 from crm.tokens import do_create_token
-from tests.conftest import CPR, CVRS, assert_four_users
+from tests.conftest import CPR, CVRS, assert_four_users, record_consent
 
 pytestmark = pytest.mark.django_db
 
@@ -56,10 +55,9 @@ def records(world, company, founder):
         "founder": founder,
         "contact": do_add_contact(consultant, company, name="Bo Smed", role="Ejer"),
         "session": log_session(world, company),
-        "consent": do_record_consent(
+        "consent": record_consent(
             consultant,
             founder,
-            given_on=TODAY,
             scope=Consent.Scope.NAMED,
             operators=[world.local],
         ),
@@ -180,7 +178,13 @@ def create_payloads(world, records) -> dict:
             "channel": "phone",
             "themes": ["green", "digital"],
         },
-        "consent": {"company": company, "given_on": "2026-03-03", "scope": "all"},
+        "consent": {
+            "company": company,
+            "given_on": datetime.date.today().isoformat(),
+            "method": "email",
+            "given_by": records["contact"].pk,
+            "scope": "all",
+        },
         "network": {
             "name": "Mentorer",
             "kind": "mentor",
@@ -530,7 +534,8 @@ def test_named_consent_without_operators_answers_the_services_message(world, rec
 def test_withdrawing_twice_is_refused(world, records):
     url = reverse("api-consent-withdraw", args=[records["consent"].pk])
     client = world.client_for(world.consultant)
-    assert post(client, url, {"on": "2026-03-04"}).json()["withdrawn_on"] == "2026-03-04"
+    today = datetime.date.today().isoformat()
+    assert post(client, url, {"on": today}).json()["withdrawn_on"] == today
 
     response = post(client, url, {})
 

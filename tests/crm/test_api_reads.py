@@ -1,6 +1,7 @@
 """Reading the records API: the consent rule on sessions, filters, query counts that do not
 grow with rows, and the OpenAPI schema."""
 
+import datetime
 import json
 
 import pytest
@@ -12,7 +13,7 @@ from django.urls import reverse
 from stdnum.dk import cvr as stdnum_cvr
 
 from crm.models import IndustryCode
-from crm.services import do_create_company
+from crm.services import do_add_contact, do_create_company
 from tests.conftest import CVRS
 from tests.crm.test_api import TODAY, ids, log_session, post
 
@@ -48,10 +49,17 @@ def test_hub_sees_another_operators_sessions_only_while_the_company_consents(wor
 
     assert not hub_sees()
 
+    contact = do_add_contact(world.consultant, records["company"], name="Bo Smed")
     consent = post(
         world.client_for(world.consultant),
         reverse("api-consent-list"),
-        {"company": records["company"].pk, "given_on": "2026-03-03", "scope": "all"},
+        {
+            "company": records["company"].pk,
+            "given_on": datetime.date.today().isoformat(),
+            "method": "email",
+            "given_by": contact.pk,
+            "scope": "all",
+        },
     ).json()
     assert hub_sees()
 

@@ -3,6 +3,7 @@ from django.apps import apps
 from django.urls import reverse
 
 from crm import services
+from tests.conftest import record_consent
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def test_every_record_kind_keeps_history(world, company, founder):
     session = services.do_log_session(
         world.consultant, company, operator=world.local, date=today, tier="local", channel="phone"
     )
-    consent = services.do_record_consent(world.consultant, founder, given_on=today, scope="all")
+    consent = record_consent(world.consultant, founder, given_on=today, scope="all")
     contact = services.do_add_contact(world.consultant, company, name="Mette Holm")
     network = services.do_create_network(
         world.consultant, name="Erfa", kind="erfa", municipality=world.home, started_on=today

@@ -15,6 +15,7 @@ from crm.models import Notification
 from referrals.models import Adviser
 from referrals.services import send_referral
 from reporting.models import Report
+from tests.conftest import record_consent
 from tests.crm.test_access import project_url_names
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +54,7 @@ def records(world, company, founder):
         )
         for subject, note in zip([company, founder], NOTES, strict=True)
     ]
-    consent = services.do_record_consent(
+    consent = record_consent(
         world.consultant, company, given_on=TODAY, scope="named", operators=[world.hub]
     )
     contract = Contract.objects.create(
@@ -136,6 +137,7 @@ def sample_url(name: str, records: dict) -> str:
         "kind": lambda: "annual",
         "fmt": lambda: "csv",
         "key": lambda: "0123456789abcde",  # an API token's first characters (crm.tokens)
+        "token": lambda: "et-ugyldigt-link",  # the subject's consent link (no login)
     }
     return reverse(name, kwargs={param: values[param]() for param in arguments})
 

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from crm import services
+from crm import consents, services
 from crm.models import (
     Company,
     Consent,
@@ -20,7 +20,7 @@ from crm.models import (
 )
 from crm.services import NotAllowed
 from reporting.models import ExportLog
-from tests.conftest import CVRS
+from tests.conftest import CVRS, record_consent
 from tests.factories import OperatorFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ def logged(world, company, founder):
         "founder_enrolment": services.do_enrol_programme(
             consultant, founder, programme="Iværksætterspor", growth_level="C", started_on=TODAY
         ),
-        "consent": services.do_record_consent(
+        "consent": record_consent(
             consultant,
             company,
             given_on=TODAY,
@@ -74,23 +74,23 @@ def test_without_consent_the_hub_sees_only_the_registry_facts_on_the_page(world,
 
 
 def test_with_consent_the_hub_sees_the_history_until_withdrawn(world, company, logged):
-    consent = services.do_record_consent(
+    consent = record_consent(
         world.consultant, company, given_on=TODAY, scope=Consent.Scope.NAMED, operators=[world.hub]
     )
     assert all(secret in page(world, world.triage, company) for secret in SECRETS)
 
-    services.do_withdraw_consent(world.consultant, consent, on=TODAY)
+    consents.do_withdraw_consent(world.consultant, consent, on=TODAY)
     text = page(world, world.triage, company)
 
     assert not any(secret in text for secret in SECRETS)
     # The withdrawn consent names the hub: the hub sees that it may no longer share.
-    assert "tilbagekaldt" in text
+    assert "Tilbagekaldt" in text
 
 
 def test_a_founders_programmes_and_consents_need_consent_too(world, founder, logged):
     assert "Iværksætterspor" not in page(world, world.triage, founder)
 
-    services.do_record_consent(world.consultant, founder, given_on=TODAY, scope="all")
+    record_consent(world.consultant, founder, given_on=TODAY, scope="all")
 
     assert "Iværksætterspor" in page(world, world.triage, founder)
 
@@ -153,17 +153,17 @@ def test_api_shows_the_row_to_the_hub_with_consent(world, logged, hub_consent, k
 
 
 def test_a_consent_is_seen_by_the_operators_it_names_and_by_its_recorders(world, company):
-    hubs_own = services.do_record_consent(
+    hubs_own = record_consent(
         world.triage,
         company,
         given_on=TODAY,
         scope=Consent.Scope.NAMED,
         operators=[world.other_local],
     )
-    to_the_hub = services.do_record_consent(
+    to_the_hub = record_consent(
         world.consultant, company, given_on=TODAY, scope=Consent.Scope.NAMED, operators=[world.hub]
     )
-    services.do_withdraw_consent(world.consultant, to_the_hub, on=TODAY)
+    consents.do_withdraw_consent(world.consultant, to_the_hub, on=TODAY)
 
     visible = set(Consent.objects.visible_to(world.triage).values_list("pk", flat=True))
 
@@ -284,7 +284,7 @@ def test_a_founders_contact_details_need_consent_on_the_page_and_in_the_api(worl
         value in page(world, world.consultant, founder) for value in FOUNDER_DETAILS.values()
     )
 
-    services.do_record_consent(world.consultant, founder, given_on=TODAY, scope="all")
+    record_consent(world.consultant, founder, given_on=TODAY, scope="all")
 
     on_page, in_api, listed_phone = shown_to_hub()
     assert len(on_page) == len(in_api) == 3 and listed_phone == FOUNDER_DETAILS["phone"]
@@ -305,7 +305,7 @@ def test_a_founders_details_are_changed_only_by_those_who_may_see_them(world, fo
     founder.refresh_from_db()
     assert founder.phone == FOUNDER_DETAILS["phone"]
 
-    services.do_record_consent(world.consultant, founder, given_on=TODAY, scope="all")
+    record_consent(world.consultant, founder, given_on=TODAY, scope="all")
 
     assert hub.get(edit).status_code == 200
     assert FOUNDER_DETAILS["email"] in hub.get(edit).text

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from crm import services
+from tests.conftest import record_consent
 from tests.counting import api_rows, assert_queries_do_not_grow, page_rows
 from tests.crm.test_api_reads import valid_cvrs
 
@@ -97,7 +98,7 @@ def project(rows, i):
 
 def consent(rows, i):
     world = rows.world
-    return services.do_record_consent(
+    return record_consent(
         world.consultant,
         rows.subject(i),
         given_on=TODAY,

@@ -6,10 +6,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from crm import services
+from crm import consents, services
 from crm.models import Company, Consent, GuidanceSession
 from crm.pagination import PAGE_SIZE
-from tests.conftest import CVRS, assert_four_users
+from tests.conftest import CVRS, assert_four_users, record_consent
 from tests.counting import assert_queries_do_not_grow, page_rows
 
 pytestmark = pytest.mark.django_db
@@ -112,7 +112,7 @@ def test_post_actions_for_the_four_users(world, company, founder):
     network = services.do_create_network(
         world.consultant, name="Erfa Viborg", kind="erfa", municipality=world.home, started_on=TODAY
     )
-    consent = services.do_record_consent(world.consultant, company, given_on=TODAY, scope="all")
+    consent = record_consent(world.consultant, company, given_on=TODAY, scope="all")
     assert_four_users(
         world,
         reverse("network-join", args=[company.pk]),
@@ -312,7 +312,7 @@ def test_a_refused_session_correction_shows_why_and_changes_nothing(world, compa
 
 def test_the_edit_link_is_shown_only_to_the_operator_that_logged_the_session(world, company):
     session = log_session(world, company)
-    services.do_record_consent(
+    record_consent(
         world.consultant, company, given_on=TODAY, scope=Consent.Scope.NAMED, operators=[world.hub]
     )
     link = f'href="{reverse("session-edit", args=[session.pk])}"'
@@ -451,13 +451,13 @@ def test_without_consent_another_operator_sees_registry_facts_only(world, compan
 def test_with_consent_another_operator_sees_the_history_until_withdrawn(world, company):
     log_session(world, company, content="Fortroligt: likviditetsproblemer")
     client = world.client_for(world.triage)
-    consent = services.do_record_consent(
+    consent = record_consent(
         world.consultant, company, given_on=TODAY, scope=Consent.Scope.NAMED, operators=[world.hub]
     )
 
     assert "likviditetsproblemer" in client.get(reverse("company-detail", args=[company.pk])).text
 
-    services.do_withdraw_consent(world.consultant, consent, on=TODAY)
+    consents.do_withdraw_consent(world.consultant, consent, on=TODAY)
     assert (
         "likviditetsproblemer" not in client.get(reverse("company-detail", args=[company.pk])).text
     )
@@ -465,7 +465,7 @@ def test_with_consent_another_operator_sees_the_history_until_withdrawn(world, c
 
 def test_consent_named_to_another_operator_does_not_open_for_the_hub(world, company):
     log_session(world, company, content="Fortroligt")
-    services.do_record_consent(
+    record_consent(
         world.consultant,
         company,
         given_on=TODAY,

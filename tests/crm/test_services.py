@@ -160,10 +160,11 @@ def test_invalid_session_data_leaves_the_row_and_its_consultants_unchanged(world
 
 
 def test_sessions_editable_by_follows_operator_and_right(world, company, hub_consent):
+    meeting = hub_consent.company.sessions.get()  # where the company gave its consent
     local = log_session(world, company)
     hubs = log_session(world, company, user=world.triage, operator=world.hub, tier="focused")
 
-    assert set(services.sessions_editable_by(world.consultant)) == {local}
+    assert set(services.sessions_editable_by(world.consultant)) == {meeting, local}
     assert set(services.sessions_editable_by(world.triage)) == {hubs}
     assert not services.sessions_editable_by(world.viewer).exists()
     assert not services.sessions_editable_by(world.outsider).exists()

@@ -13,12 +13,11 @@ from crm.models import Membership, Notification
 from crm.services import (
     do_add_membership,
     do_create_company,
-    do_record_consent,
     do_set_operator_municipalities,
 )
 from referrals.models import Adviser, Referral
 from referrals.services import mark_contacted, send_referral
-from tests.conftest import CVRS, assert_four_users, make_member
+from tests.conftest import CVRS, assert_four_users, make_member, record_consent
 from tests.factories import OperatorFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +100,7 @@ def test_a_referral_reads_with_its_subject_target_and_deadline(world, referral):
 
 
 def test_referral_list_filters(world, company, founder, hub_consent, referral, to_adviser):
-    do_record_consent(world.consultant, founder, given_on=datetime.date.today(), scope="all")
+    record_consent(world.consultant, founder, given_on=datetime.date.today(), scope="all")
     late = send(world, founder, themes=["green"])
     Referral.objects.filter(pk=late.pk).update(due_on=datetime.date.today() - datetime.timedelta(1))
     mark_contacted(world.triage, referral)
@@ -394,7 +393,7 @@ def test_queue_pages_through_referrals_with_and_without_a_deadline(
     focused = OperatorFactory(name="Eksportrådet", kind="focused")
     do_set_operator_municipalities(focused, [world.home])
     do_add_membership(world.triage, focused, Membership.Role.TRIAGE)
-    do_record_consent(world.consultant, company, given_on=datetime.date.today(), scope="all")
+    record_consent(world.consultant, company, given_on=datetime.date.today(), scope="all")
     sent = [send(world, company, target_operator=world.hub).pk for _ in range(size)]
     sent += [send(world, company, target_operator=focused).pk for _ in range(size + 1)]
     client, url, seen, pages = world.client_for(world.triage), reverse("api-referral-queue"), [], 0

@@ -8,9 +8,9 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from crm.services import do_record_consent
 from referrals.models import Adviser
 from referrals.services import send_referral
+from tests.conftest import record_consent
 from tests.counting import api_rows, assert_queries_do_not_grow, page_rows
 from tests.crm.test_query_counts import Rows
 
@@ -26,7 +26,7 @@ def refer(rows, i, **target):
     """A referral of a new company or founder (who consents) to the hub, or to ``target``."""
     world = rows.world
     subject = rows.subject(i)
-    do_record_consent(world.consultant, subject, given_on=datetime.date.today(), scope="all")
+    record_consent(world.consultant, subject, given_on=datetime.date.today(), scope="all")
     return send_referral(
         world.consultant,
         subject,

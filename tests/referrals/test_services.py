@@ -9,7 +9,7 @@ from crm.services import DomainError, NotAllowed
 from referrals import calendar
 from referrals import services as referrals
 from referrals.models import Adviser, Referral
-from tests.conftest import make_member
+from tests.conftest import make_member, record_consent
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date.today()
@@ -33,7 +33,7 @@ def test_a_referral_to_an_operator_without_consent_is_refused_with_what_to_do(wo
 
 
 def test_consent_to_another_operator_is_not_enough(world, company):
-    services.do_record_consent(
+    record_consent(
         world.consultant, company, given_on=TODAY, scope="named", operators=[world.other_local]
     )
     with pytest.raises(DomainError, match="samtykke"):
@@ -214,7 +214,7 @@ def test_advis_names_a_founder_only_with_consent(world, founder):
     anonymous = Notification.objects.get(recipient=world.consultant, kind="advis")
     assert founder.name not in anonymous.title and anonymous.url == ""
 
-    services.do_record_consent(world.consultant, founder, given_on=TODAY, scope="all")
+    record_consent(world.consultant, founder, given_on=TODAY, scope="all")
     log(world, hub_consultant, world.hub, founder, TODAY - datetime.timedelta(days=1))
     named = Notification.objects.filter(recipient=world.consultant, kind="advis").latest("pk")
     assert founder.name in named.title

@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from crm.models import Notification
 from referrals.models import Referral
-from tests.conftest import assert_four_users
+from tests.conftest import assert_four_users, record_consent
 
 pytestmark = pytest.mark.django_db
 
@@ -160,7 +160,6 @@ def test_referral_lists_refuse_roles_without_the_right(world, name):
 
 
 def test_queue_is_oldest_deadline_first_and_filters(world, company, hub_consent, founder):
-    from crm.services import do_record_consent
     from referrals.services import send_referral
 
     first = send_referral(
@@ -171,7 +170,7 @@ def test_queue_is_oldest_deadline_first_and_filters(world, company, hub_consent,
         reason="a",
         themes=["export"],
     )
-    do_record_consent(world.consultant, founder, given_on=first.sent_at.date(), scope="all")
+    record_consent(world.consultant, founder, given_on=first.sent_at.date(), scope="all")
     second = send_referral(
         world.consultant,
         founder,

@@ -18,7 +18,7 @@ from crm import services
 from crm.models import Consent
 from reporting import pdf
 from reporting.models import ExportLog, Report
-from tests.conftest import assert_four_users
+from tests.conftest import assert_four_users, record_consent
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date.today()
@@ -66,7 +66,7 @@ def test_the_hubs_company_summary_without_consent_holds_the_registry_facts_only(
 def test_the_hubs_company_summary_with_consent_holds_the_history(
     world, company, history, django_capture_on_commit_callbacks
 ):
-    services.do_record_consent(
+    record_consent(
         world.consultant, company, given_on=TODAY, scope=Consent.Scope.NAMED, operators=[world.hub]
     )
 
