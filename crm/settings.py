@@ -56,9 +56,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "crm.middleware.NoStoreMiddleware",  # before the next two: their redirects are covered too
     "crm.middleware.AbsoluteSessionLimitMiddleware",
     "crm.middleware.TwoFactorRequiredMiddleware",
-    "crm.middleware.NoStoreMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -252,6 +252,9 @@ def test_an_authenticated_response_says_no_store(world, founder):
     for url in [reverse("home"), reverse("founder-detail", args=[founder.pk]), "/api/v1/me/"]:
         assert "no-store" in client.get(url)["Cache-Control"], url
     assert "no-store" in logged_in(world.viewer).get(reverse("home"))["Cache-Control"]
+    # Before the second factor too: the redirect to the code page.
+    waiting = logged_in(world.manager).get(reverse("home"))
+    assert waiting.status_code == 302 and "no-store" in waiting["Cache-Control"]
 
 
 def test_database_connections_come_from_a_bounded_pool():
