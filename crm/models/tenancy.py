@@ -45,6 +45,14 @@ class Municipality(models.Model):
         RURAL = "rural", _("Landdistriktskommune")
         URBAN = "urban", _("Bykommune")
 
+    class Typology(models.TextChoices):
+        """Fødevareministeriet's typology, as seed 000 names it (known for its 13 only)."""
+
+        OUTER = "yderkommune", _("Yderkommune")
+        RURAL = "landkommune", _("Landkommune")
+        INTERMEDIATE = "mellemkommune", _("Mellemkommune")
+        URBAN = "bykommune", _("Bykommune")
+
     code = models.CharField(_("kommunekode"), max_length=3, unique=True)
     name = models.CharField(_("navn"), max_length=100)
     official_name = models.CharField(_("officielt navn"), max_length=100)
@@ -60,6 +68,11 @@ class Municipality(models.Model):
     # sets it; reference loading never overwrites it.
     rural_urban = models.CharField(
         _("land/by"), max_length=5, choices=RuralUrban.choices, blank=True
+    )
+    # Seed 000: "alle mikrovirksomheder i yderkommunerne" count, in the rural municipalities
+    # only those in rural areas (the company's own flag).
+    typology = models.CharField(
+        _("kommunetype"), max_length=13, choices=Typology.choices, blank=True
     )
 
     objects = MunicipalityQuerySet.as_manager()
