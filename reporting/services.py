@@ -15,6 +15,7 @@ from contracts import services as contract_services
 from contracts.definitions import goal_definitions
 from contracts.indicators import EXCLUDED_ALWAYS
 from crm import queries as crm_queries
+from crm.concurrency import Conflict, guarded_update, lock
 from crm.consents import do_log_consent_reads
 from crm.models import ConsentAccess
 from crm.services import DomainError, NotAllowed
@@ -103,14 +104,15 @@ def check_draft(user, report: Report) -> None:
     check_can_request(user, report.kind, report.contract)
     if not report.needs_publishing:
         raise DomainError(_("Kun årsrapporten har kommentarer og offentliggøres."))
-    if report.published_at is not None:
-        raise DomainError(_("Rapporten er offentliggjort og kan ikke længere ændres."))
+    if report.published_at is not None:  # somebody published it first: a conflict (409)
+        raise Conflict(_("Rapporten er offentliggjort og kan ikke længere ændres."))
 
 
 @transaction.atomic
 def do_comment_report(user, report: Report, comments: dict[int, str]) -> Report:
     """Store the manager's comment per goal (a blank comment removes it) and render the
     draft again for preview. ``comments`` maps goal ids of the report's contract to text."""
+    lock(report)
     check_draft(user, report)
     goals = set(report.contract.goals.values_list("pk", flat=True))
     unknown = set(comments) - goals
@@ -133,13 +135,19 @@ def do_comment_report(user, report: Report, comments: dict[int, str]) -> Report:
 @transaction.atomic
 def do_publish_report(user, report: Report) -> Report:
     """Publish a previewed draft: officials see it from now on; rendered again without the
-    draft mark."""
+    draft mark. Under a row lock and a guarded update: of two managers publishing at once,
+    one publishes and the other is refused (409)."""
+    lock(report)
     check_draft(user, report)
     if report.state != Report.State.DONE:
         raise DomainError(_("Se forhåndsvisningen, før rapporten offentliggøres."))
-    report.published_at, report.published_by = timezone.now(), user
-    report.state = Report.State.PENDING
-    report.save(update_fields=["published_at", "published_by", "state"])
+    guarded_update(
+        report,
+        {"published_at__isnull": True},
+        published_at=timezone.now(),
+        published_by=user,
+        state=Report.State.PENDING,
+    )
     render_after_commit(report)
     return report
 

@@ -208,9 +208,9 @@ def test_comments_and_publishing_through_the_api_for_the_four_users(world, contr
     assert world.client_for(world.viewer).post(publish).status_code == 403
     response = world.client_for(world.manager).post(publish)
     assert response.status_code == 200 and response.json()["published_at"]
-    # Published: final, and now the official's to read.
+    # Published: final (a change now conflicts with it: 409), and the official's to read.
     again = world.client_for(world.manager).post(comments, body, content_type="application/json")
-    assert again.status_code == 400 and "offentliggjort" in again.json()["detail"]
+    assert again.status_code == 409 and "offentliggjort" in again.json()["detail"]
     detail = reverse("api-report-detail", args=[draft.pk])
     assert world.client_for(world.viewer).get(detail).status_code == 200
     assert ids(world.client_for(world.viewer).get(reverse("api-report-list"))) == [draft.pk]
