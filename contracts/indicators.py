@@ -768,6 +768,31 @@ def uptake_share(period, municipality_ids, operator_ids, *, target="adviser") ->
 # --- Projects, networks, programmes -------------------------------------------------------
 
 
+def projects_in(
+    period, municipality_ids, operator_ids, *, funding=None, application_help=None
+) -> QuerySet:
+    """The measured operators' development projects identified in the period."""
+    rows = DevelopmentProject.objects.filter(
+        identified_on__range=(period.start, period.end),
+        municipality__in=municipality_ids,
+        operator__in=operator_ids,
+    )
+    if funding:
+        rows = rows.filter(funding=funding)
+    if application_help is not None:
+        rows = rows.filter(application_help=application_help)
+    return rows
+
+
+def enrolments_in(period, municipality_ids, operator_ids) -> QuerySet:
+    """The measured operators' growth programme enrolments started in the period."""
+    return ProgrammeEnrolment.objects.filter(
+        started_on__range=(period.start, period.end),
+        municipality__in=municipality_ids,
+        operator__in=operator_ids,
+    )
+
+
 @indicator(
     "projects",
     label=_("Udviklingsprojekter"),
@@ -789,15 +814,9 @@ def projects(
     """Seed 000: "Det forventes, at der gennemsnitligt identificeres 10 udviklingsprojekter
     pr. kommune"; with funding=lag, application_help and distinct_companies: "Hjælpe 2
     virksomheder pr. kommune med at ansøge om udviklingsfinansiering fra LAG"."""
-    rows = DevelopmentProject.objects.filter(
-        identified_on__range=(period.start, period.end),
-        municipality__in=municipality_ids,
-        operator__in=operator_ids,
+    rows = projects_in(
+        period, municipality_ids, operator_ids, funding=funding, application_help=application_help
     )
-    if funding:
-        rows = rows.filter(funding=funding)
-    if application_help is not None:
-        rows = rows.filter(application_help=application_help)
     aggregate = Count("company", distinct=True) if distinct_companies else Count("pk")
     return grouped(rows, "municipality", municipality_ids, counted(aggregate))
 
@@ -817,16 +836,9 @@ def amounts_granted(
 ) -> Result:
     """Seed 000: "26 udviklingsprojekter med en samlet offentlig medfinansiering på kr.
     13.000.000"."""
-    rows = DevelopmentProject.objects.filter(
-        identified_on__range=(period.start, period.end),
-        municipality__in=municipality_ids,
-        operator__in=operator_ids,
-        amount_granted__isnull=False,
-    )
-    if funding:
-        rows = rows.filter(funding=funding)
-    if application_help is not None:
-        rows = rows.filter(application_help=application_help)
+    rows = projects_in(
+        period, municipality_ids, operator_ids, funding=funding, application_help=application_help
+    ).filter(amount_granted__isnull=False)
     return grouped(rows, "municipality", municipality_ids, counted(Sum("amount_granted")))
 
 
@@ -886,11 +898,7 @@ def enrolments(
     period, municipality_ids, operator_ids, *, growth_level=None, subject=None
 ) -> Result:
     """Seed 001 §1: "Vækstforløb for iværksættere/virksomheder på A-, B- og C-niveau"."""
-    rows = ProgrammeEnrolment.objects.filter(
-        started_on__range=(period.start, period.end),
-        municipality__in=municipality_ids,
-        operator__in=operator_ids,
-    )
+    rows = enrolments_in(period, municipality_ids, operator_ids)
     if growth_level:
         rows = rows.filter(growth_level=growth_level)
     rows = rows.filter(subject_filter(subject, "started_on"))

@@ -7,7 +7,7 @@ from django.db.models import Count, F, Func, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
-from contracts.indicators import Period, guided_in, subject_key
+from contracts.indicators import Period, enrolments_in, guided_in, subject_key
 from contracts.models import Contract, Snapshot
 from contracts.services import (
     computed_goals,
@@ -16,7 +16,7 @@ from contracts.services import (
     managed_contracts,
     snapshot_history,
 )
-from crm.models import GuidanceSession, ProgrammeEnrolment
+from crm.models import GuidanceSession
 from crm.permissions import MEMBER
 from crm.services import operators_of
 from crm.subjects import subject_filter
@@ -239,9 +239,7 @@ def activity_table(contract: Contract, start, end) -> list[dict]:
     counts = guided_in(Period(start, end), municipality_ids, parties).aggregate(
         **counters["subjects_guided"]
     )
-    enrolments = ProgrammeEnrolment.objects.filter(
-        started_on__range=(start, end), municipality__in=municipality_ids, operator__in=parties
-    )
+    enrolments = enrolments_in(Period(start, end), municipality_ids, parties)
     counts |= enrolments.aggregate(**counters["enrolments"])
     for row in rows:
         for cell in row["cells"]:

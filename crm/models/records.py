@@ -699,6 +699,19 @@ class GuidanceSession(models.Model):
         return self.company or self.founder
 
 
+def record_operator() -> models.ForeignKey:
+    """The operator whose work a network, project or enrolment is: contract goals count their
+    parties' records only."""
+    return models.ForeignKey(
+        Operator,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("operatør"),
+    )
+
+
 class Network(models.Model):
     class Kind(models.TextChoices):
         ERFA = "erfa", _("Erfagruppe")
@@ -725,15 +738,7 @@ class Network(models.Model):
         Company, related_name="networks", blank=True, verbose_name=_("medlemmer")
     )
     started_on = models.DateField(_("startet"))
-    # The operator whose work this is (contract goals count their parties' records only).
-    operator = models.ForeignKey(
-        Operator,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("operatør"),
-    )
+    operator = record_operator()
 
     objects = ScopedQuerySet.as_manager()
 
@@ -776,15 +781,7 @@ class DevelopmentProject(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.IDENTIFIED
     )
-    # The operator whose work this is (contract goals count their parties' records only).
-    operator = models.ForeignKey(
-        Operator,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("operatør"),
-    )
+    operator = record_operator()
 
     class ProjectQuerySet(SharedQuerySet):
         subject_fields = ("company",)
@@ -812,15 +809,7 @@ class ProgrammeEnrolment(models.Model):
     programme = models.CharField(_("vækstprogram"), max_length=200)
     growth_level = models.CharField(_("vækstniveau"), max_length=1, choices=GrowthLevel.choices)
     started_on = models.DateField(_("startet"))
-    # The operator whose work this is (contract goals count their parties' records only).
-    operator = models.ForeignKey(
-        Operator,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("operatør"),
-    )
+    operator = record_operator()
 
     class EnrolmentQuerySet(SharedQuerySet):
         holder_field = "operator"
