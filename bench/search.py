@@ -22,7 +22,7 @@ from django.test.utils import CaptureQueriesContext
 
 from crm.models import Company, Membership, Municipality, Operator, SearchWord
 from crm.models.records import folded
-from crm.queries import DIGITS, SEARCH_LIMIT, search_companies, visible_ids
+from crm.queries import DIGITS, SEARCH_LIMIT, search_companies
 from crm.services import do_add_membership, do_set_operator_municipalities
 
 TEXTS = [
@@ -68,9 +68,7 @@ def search_before(user, text: str) -> list:
     then names word-similar to the whole text."""
     text = text.strip()
     digits = DIGITS.sub("", text)
-    visible = Company.objects.filter(municipality__in=visible_ids(user)).select_related(
-        "municipality"
-    )
+    visible = Company.objects.visible_to(user).select_related("municipality")
     if digits.isdigit() and len(digits) in (8, 10):
         return list(visible.filter(cvr=digits)) + list(visible.filter(p_number=digits))
     needle = folded(Value(text))

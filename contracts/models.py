@@ -15,7 +15,7 @@ from referrals.models import Referral
 class ContractQuerySet(models.QuerySet):
     def visible_to(self, user, perm: str = "view_municipality_data") -> "ContractQuerySet":
         """Contracts covering at least one municipality where the user holds ``perm``."""
-        allowed = Municipality.objects.for_user(user, perm).values("pk")
+        allowed = Municipality.objects.ids_for(user, perm)
         return self.filter(municipalities__in=allowed).distinct()
 
 

@@ -261,7 +261,7 @@ TRIAL_PERIOD = indicators.Period(datetime.date(2000, 1, 1), datetime.date(2000, 
 def attachable_municipalities(user, contract: Contract | None = None):
     """The municipalities a user may attach to a contract: those they manage contracts in,
     and those the contract covers already."""
-    allowed = Q(pk__in=Municipality.objects.for_user(user, MANAGE).values("pk"))
+    allowed = Q(pk__in=Municipality.objects.ids_for(user, MANAGE))
     if contract is not None and contract.pk:
         allowed |= Q(pk__in=contract.municipalities.values("pk"))
     return Municipality.objects.filter(allowed)
@@ -270,7 +270,7 @@ def attachable_municipalities(user, contract: Contract | None = None):
 def attachable_operators(user, contract: Contract | None = None):
     """The operators a user may name as a party or the oversight body: the active operators
     working in a municipality the user manages contracts in, and the contract's own."""
-    managed = Municipality.objects.for_user(user, MANAGE).values("pk")
+    managed = Municipality.objects.ids_for(user, MANAGE)
     working = Operator.objects.filter(active=True, municipalities__in=managed).values("pk")
     allowed = Q(pk__in=working)
     if contract is not None and contract.pk:
@@ -635,7 +635,7 @@ def settlement(contract: Contract, start: datetime.date, end: datetime.date, *, 
     municipalities = contract.municipalities.all()
     if user is not None:
         municipalities = municipalities.filter(
-            pk__in=Municipality.objects.for_user(user, "view_records")
+            pk__in=Municipality.objects.ids_for(user, "view_records")
         )
     lines = []
     for rule in contract.payment_rules.all():

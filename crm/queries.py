@@ -28,12 +28,6 @@ CORRECTION_SPAN = 0.15  # how much less like the typed word than the best a spel
 DIGITS = re.compile(r"[\s-]")
 
 
-def visible_ids(user, perm: str = "view_records") -> list[int]:
-    """The user's municipality ids as constants: with them PostgreSQL combines the name index
-    with the municipality index instead of reading every match in the country (bench/)."""
-    return list(Municipality.objects.for_user(user, perm).values_list("pk", flat=True))
-
-
 def by_name(rows: QuerySet, text: str) -> list:
     """Rows whose name holds each word of ``text`` (of at least MIN_WORD letters) as typed or,
     for a misspelt word, one of the known words most like it ("smedje" finds "Smedie"); a word
@@ -80,9 +74,7 @@ def search_companies(user, text: str) -> list:
     æ/ø/å spelled ae/oe/aa."""
     text = text.strip()
     digits = DIGITS.sub("", text)
-    visible = Company.objects.filter(municipality__in=visible_ids(user)).select_related(
-        "municipality"
-    )
+    visible = Company.objects.visible_to(user).select_related("municipality")
     if digits.isdigit() and len(digits) in (8, 10):
         return list(visible.filter(cvr=digits)) + list(visible.filter(p_number=digits))
     if len(text) < 2:
@@ -94,9 +86,7 @@ def search_founders(user, text: str) -> list:
     """Founders by name, or by exact CPR number for users who may see person records."""
     text = text.strip()
     digits = DIGITS.sub("", text)
-    visible = Founder.objects.filter(municipality__in=visible_ids(user)).select_related(
-        "municipality"
-    )
+    visible = Founder.objects.visible_to(user).select_related("municipality")
     if digits.isdigit() and len(digits) == 10:
         try:
             return list(visible.filter(cpr_hash=cpr.lookup_hash(cpr.clean_cpr(digits))))

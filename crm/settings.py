@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "crm.scoping.RequestScopeMiddleware",  # the user's municipality ids, once per request
     "django_otp.middleware.OTPMiddleware",
     "crm.middleware.NoStoreMiddleware",  # before the next two: their redirects are covered too
     "crm.middleware.AbsoluteSessionLimitMiddleware",

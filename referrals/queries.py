@@ -41,7 +41,7 @@ def referrals_visible_to(user) -> QuerySet:
 def triage_queue(user, *, municipality=None, theme=None, states=None) -> QuerySet:
     """Referrals to the user's operators in municipalities where the user triages, oldest
     deadline first; by default those still waiting to be contacted."""
-    triaged = Municipality.objects.for_user(user, "triage_referrals").values("pk")
+    triaged = Municipality.objects.ids_for(user, "triage_referrals")
     queue = referrals_visible_to(user).filter(
         target_operator__in=operators_of(user).values("pk"),
         municipality__in=triaged,

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models.search import collect_words_trigger
 from crm.models.tenancy import IndustryCode, Membership, Municipality, Operator, ScopedQuerySet
+from crm.scoping import remembered
 from crm.validators import validate_cvr
 
 NEW_COMPANY_YEARS = 3  # "iværksætter efter start op til tre år" (seed 001 §5)
@@ -151,8 +152,13 @@ class Company(models.Model):
 
 
 def operator_ids_of(user) -> list[int]:
-    """The active operators the user works for, as constants (one query)."""
-    return list(Operator.objects.of(user).values_list("pk", flat=True))
+    """The active operators the user works for, as constants (one query per request)."""
+    if not user.is_authenticated:
+        return []
+    return remembered(
+        ("operators", user.pk),
+        lambda: sorted(Operator.objects.of(user).order_by().values_list("pk", flat=True)),
+    )
 
 
 def works_with(operator_ids, subject_field: str, *, own: bool = False) -> Q:
@@ -309,7 +315,7 @@ class SubjectScopedQuerySet(ScopedQuerySet):
     """For rows that belong to a company or a founder and take their municipality."""
 
     def visible_to(self, user, perm: str = "view_records") -> "SubjectScopedQuerySet":
-        allowed = Municipality.objects.for_user(user, perm).values("pk")
+        allowed = Municipality.objects.ids_for(user, perm)
         return self.filter(
             Q(company__municipality__in=allowed) | Q(founder__municipality__in=allowed)
         )

@@ -11,6 +11,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import get_objects_for_user
 
+from crm.scoping import remembered
+
 
 class Region(models.Model):
     code = models.CharField(_("regionskode"), max_length=4, unique=True)
@@ -28,16 +30,23 @@ class Region(models.Model):
 
 class MunicipalityQuerySet(models.QuerySet):
     def for_user(self, user, perm: str) -> "MunicipalityQuerySet":
-        """The municipalities where ``user`` holds ``perm`` (a codename from crm.permissions).
+        """The municipalities where ``user`` holds ``perm`` (a codename from crm.permissions)."""
+        return self.filter(pk__in=self.ids_for(user, perm))
 
-        Read from the database on every call, so a granted or revoked municipality counts
-        from the user's next request.
-        """
+    def ids_for(self, user, perm: str) -> list[int]:
+        """The ids of those municipalities, as constants for other queries: read once per
+        request (``crm.scoping``), so a granted or revoked municipality counts from the user's
+        next request."""
         if not user.is_authenticated:
-            return self.none()
-        return get_objects_for_user(
-            user, f"crm.{perm}", klass=self, with_superuser=False, accept_global_perms=False
-        )
+            return []
+
+        def read() -> list[int]:
+            held = get_objects_for_user(
+                user, f"crm.{perm}", klass=self, with_superuser=False, accept_global_perms=False
+            )
+            return sorted(held.order_by().values_list("pk", flat=True))
+
+        return remembered(("municipalities", user.pk, perm), read)
 
 
 class Municipality(models.Model):
@@ -209,5 +218,5 @@ class ScopedQuerySet(models.QuerySet):
     municipality_field = "municipality"
 
     def visible_to(self, user, perm: str = "view_records") -> "ScopedQuerySet":
-        allowed = Municipality.objects.for_user(user, perm).values("pk")
+        allowed = Municipality.objects.ids_for(user, perm)
         return self.filter(**{f"{self.municipality_field}__in": allowed})
