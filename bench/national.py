@@ -200,7 +200,7 @@ REFERRAL_COLUMNS = [
 ]  # fmt: skip
 EVALUATION_COLUMNS = [
     "operator_id", "company_id", "municipality_id", "answered_on", "segment", "themes",
-    "satisfaction", "nps", "effect", "source", "referral_used",
+    "satisfaction", "nps", "effect", "source", "referral_used", "is_demo",
 ]  # fmt: skip
 CHANNELS = (["outreach", "visit", "phone", "email"], [25, 35, 30, 10])
 THEME_SETS = [
@@ -317,7 +317,7 @@ def evaluation_lines(world: World, count: int):
             f"{municipality}\t{rng.choice(world.days)}\t"
             f"{'growth' if rng.random() < 0.45 else 'operations'}\t"
             f"{array(rng.choice(THEME_SETS))}\t{rng.choices(*SATISFACTION)[0]}\t{nps}\t"
-            f"{rng.choices(*EFFECT)[0]}\tbench\t\n"  # no "referral used" answer
+            f"{rng.choices(*EFFECT)[0]}\tbench\t\tf\n"  # no "referral used" answer
         )
 
 
