@@ -165,6 +165,25 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / ".data" / "media")
+# Stored files (reports, signed forms, evidence) in an S3-compatible bucket when one is named,
+# so that every app server and worker reads what another wrote; local files (MEDIA_ROOT)
+# otherwise, for one machine. Files are only ever served through views that check the user's
+# rights (never by a public bucket URL), so the bucket stays private.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,  # MinIO
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="path"),
+            "default_acl": None,  # the bucket's own (private) policy
+            "file_overwrite": False,  # a second report of the same name gets a new name
+        },
+    }
 
 # A strict Content-Security-Policy: no inline script or style anywhere, nothing from a CDN.
 SECURE_CSP = {
@@ -214,7 +233,26 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task is acknowledged when it has finished, not when a worker takes it: a worker that dies
+# (machine gone, SIGKILL, out of memory) leaves its task to another. Every task is idempotent.
+# - reject_on_worker_lost: a pool child that dies hands its task back at once;
+# - visibility_timeout: a task taken by a worker that vanished as a whole goes back to the queue
+#   after this many seconds. It must exceed the longest task (an annual report PDF, a contract's
+#   attainment at national volume: minutes), or a slow task would also run elsewhere;
+# - prefetch 1: a worker holds one task in reserve, so a fan-out spreads over all workers.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TRACK_STARTED = True  # a running task shows as STARTED, not PENDING
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # How often a worker looks for such tasks: every interval x throttle seconds (100 s).
+    "unacked_restore_interval": env.int("CELERY_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_RESTORE_THROTTLE", default=10),
+}
+# Seconds the attainment task waits before it starts: only for the test that kills a worker
+# while a task runs (tests/contracts/test_attainment_fanout.py). Always 0 in production.
+ATTAINMENT_TASK_PAUSE = env.float("ATTAINMENT_TASK_PAUSE", default=0)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="knudepunkt")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
@@ -228,6 +266,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),  # nightly
     },
 }
+
+# Shared by every app server and worker: sessions, the login lockout (django-axes) and the
+# second factor's throttling live in PostgreSQL; the cache in Redis when there is one (one
+# process's memory otherwise, for development).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="knudepunkt"),
+        }
+    }
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
