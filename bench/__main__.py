@@ -1,16 +1,19 @@
-"""``python -m bench [search] [attainment] [pdf]`` (``make bench``): national volume, all parts
-unless some are named.
+"""``python -m bench [search] [attainment] [pdf] [pages]`` (``make bench``): national volume,
+all parts unless some are named.
 
 Creates and migrates ``<database>_bench`` beside the database of ``DATABASE_URL`` (the dev data
 is never touched) and loads the reference data and a million companies; ``attainment`` and
-``pdf`` also load founders, guidance sessions, referrals, evaluation answers and the six hub
-contracts (``bench.national``). Loaded data is kept for the next run unless ``--reload``.
+``pdf`` (and ``pages``) also load founders, guidance sessions, referrals, evaluation answers
+and the six hub contracts (``bench.national``). Loaded data is kept for the next run unless
+``--reload``.
 
 - ``search``: ``crm.queries.search_companies`` and the alternatives in ``bench.search``;
 - ``attainment``: ``contracts.services.compute_attainment`` for the six contracts against a
   hand-written SQL pass (``bench.attainment``), with every number compared;
 - ``pdf``: ``reporting.services.render`` of the annual report of the 13-municipality KKR
-  Syddanmark contract (``bench.pdf``).
+  Syddanmark contract (``bench.pdf``);
+- ``pages``: the lists, search and dashboard over HTTP from a gunicorn, each against a
+  reference measured in the same run (``bench.pages``).
 
 A results table closes the run.
 """
@@ -20,7 +23,7 @@ import time
 
 from bench.database import use_bench_database
 
-PARTS = ["search", "attainment", "pdf"]
+PARTS = ["search", "attainment", "pdf", "pages"]
 
 
 def main() -> None:
@@ -60,7 +63,7 @@ def main() -> None:
     load_reference_data()
     results = []
     reloaded = ensure_companies(options, results)
-    if set(parts) & {"attainment", "pdf"}:
+    if set(parts) & {"attainment", "pdf", "pages"}:
         sizes = national.NationalSizes(
             founders=options.founders,
             sessions=options.sessions,
@@ -80,6 +83,10 @@ def main() -> None:
         from bench import pdf
 
         results += pdf.run(runs=options.pdf_runs)
+    if "pages" in parts:
+        from bench import pages
+
+        results += pages.run()
     print_table(results)
 
 
@@ -112,14 +119,12 @@ def ensure_national(sizes, reload: bool, results: list) -> None:
     )
 
 
-def print_table(results: list[tuple]) -> None:
-    if not results:
-        return
-    width = max(len(name) for name, _, _ in results)
-    print(f"\nResults\n{'measure':<{width}}  {'value':>12}  target")
-    print("-" * (width + 24))
-    for name, value, target in results:
-        print(f"{name:<{width}}  {value:>12}  {target}")
+def print_table(results: list) -> None:
+    """One table of every part's rows: ``bench.results.Row`` or ``(name, value, goal)``."""
+    from bench.results import table
+
+    if results:
+        print(f"\nResults\n{table(results)}")
 
 
 if __name__ == "__main__":
