@@ -7,12 +7,15 @@ The columns are documented in README.md ("Evaluation import").
 
 import csv
 import datetime
+import functools
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.expressions import RawSQL
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -23,7 +26,7 @@ from crm.models import Company, Consent, Founder, GuidanceSession, Municipality,
 from crm.services import DomainError, operators_of
 from crm.spreadsheets import CONTENT_TYPES, table_file
 from referrals.models import Referral
-from referrals.services import record_uptake
+from referrals.services import do_record_uptakes
 
 COLUMNS = [
     "operator",
@@ -172,6 +175,29 @@ def read_rows(data: bytes) -> list[tuple[int, dict]]:
 
 # --- Parsing the rows ----------------------------------------------------------------------
 
+# Rows are checked this many at a time: one query each for the batch's CVR numbers, CPR
+# hashes and sessions, so a national file needs a few dozen queries, not one per row.
+BATCH_ROWS = 5_000
+
+
+class Answer(NamedTuple):
+    """One valid answer, as the ids and values staged for the insert (no model instance:
+    building one costs more than writing the row)."""
+
+    line: int
+    operator_id: int
+    municipality_id: int
+    answered_on: datetime.date
+    company_id: int | None
+    founder_id: int | None
+    session_id: int | None
+    segment: str
+    themes: list[str]
+    satisfaction: str
+    nps: int | None
+    effect: str
+    referral_used: str
+
 
 def cpr_hash(text: str) -> str | None:
     try:
@@ -191,37 +217,53 @@ def is_id(text: str) -> bool:
 
 @dataclass
 class Lookups:
-    """Everything the rows name, fetched once for the whole file within what the importing
-    user may do: answers in municipalities it manages contracts for, subjects and sessions
-    in municipalities it may change records in."""
+    """Everything the rows name, within what the importing user may do: answers in
+    municipalities it manages contracts for, subjects and sessions in municipalities it may
+    change records in. Operators and municipalities are read once (``for_user``); companies,
+    founders and sessions per batch of rows (``for_batch``), by id: a session is
+    (operator id, company id, founder id)."""
 
-    operators: dict
-    municipalities: dict
-    companies: dict
-    founders: dict
-    sessions: dict
+    operators: dict[str, int]
+    municipalities: dict[str, int]
+    changeable: list[int]
+    companies: dict[str, int] = field(default_factory=dict)
+    founders: dict[str, int] = field(default_factory=dict)
+    cpr_hashes: dict[str, str | None] = field(default_factory=dict)
+    sessions: dict[int, tuple] = field(default_factory=dict)
 
     @classmethod
-    def for_rows(cls, user, rows: list[tuple[int, dict]]) -> "Lookups":
-        changeable = Municipality.objects.for_user(user, "change_records")
-        cvrs = {row.get("cvr", "").replace(" ", "") for _line, row in rows} - {""}
-        hashes = {cpr_hash(row["cpr"]) for _line, row in rows if row.get("cpr")} - {None}
-        session_ids = {int(r["session_id"]) for _l, r in rows if is_id(r.get("session_id", ""))}
+    def for_user(cls, user) -> "Lookups":
+        managed = Municipality.objects.ids_for(user, "manage_contracts")
         return cls(
-            operators={op.name.lower(): op for op in Operator.objects.all()},
-            municipalities={
-                m.code: m for m in Municipality.objects.for_user(user, "manage_contracts")
+            operators={name.lower(): pk for pk, name in Operator.objects.values_list("pk", "name")},
+            municipalities=dict(
+                Municipality.objects.filter(pk__in=managed).values_list("code", "pk")
+            ),
+            changeable=Municipality.objects.ids_for(user, "change_records"),
+        )
+
+    def for_batch(self, rows: list[tuple[int, dict]]) -> "Lookups":
+        cvrs = {row.get("cvr", "").replace(" ", "") for _line, row in rows} - {""}
+        hashes = {row["cpr"]: cpr_hash(row["cpr"]) for _line, row in rows if row.get("cpr")}
+        session_ids = {int(r["session_id"]) for _l, r in rows if is_id(r.get("session_id", ""))}
+        in_scope = {"municipality__in": self.changeable}
+        return replace(
+            self,
+            companies=dict(
+                Company.objects.filter(cvr__in=cvrs, **in_scope).values_list("cvr", "pk")
+            ),
+            founders=dict(
+                Founder.objects.filter(
+                    cpr_hash__in=set(hashes.values()) - {None}, **in_scope
+                ).values_list("cpr_hash", "pk")
+            ),
+            cpr_hashes=hashes,
+            sessions={
+                pk: rest
+                for pk, *rest in GuidanceSession.objects.filter(
+                    pk__in=session_ids, **in_scope
+                ).values_list("pk", "operator_id", "company_id", "founder_id")
             },
-            companies={
-                c.cvr: c for c in Company.objects.filter(cvr__in=cvrs, municipality__in=changeable)
-            },
-            founders={
-                f.cpr_hash: f
-                for f in Founder.objects.filter(cpr_hash__in=hashes, municipality__in=changeable)
-            },
-            sessions=GuidanceSession.objects.filter(pk__in=session_ids, municipality__in=changeable)
-            .select_related("company", "founder")
-            .in_bulk(),
         )
 
 
@@ -233,20 +275,35 @@ def parse_choice(row: dict, column: str, mapping: dict, reasons: list) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=1024)
+def themes_of(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(theme values, unknown names) of a themes cell: a survey repeats a few cells."""
+    texts = [t.strip() for t in text.replace(";", ",").split(",") if t.strip()]
+    known = tuple(THEME[t.lower()] for t in texts if t.lower() in THEME)
+    return known, tuple(t for t in texts if t.lower() not in THEME)
+
+
 def parse_themes(row: dict, reasons: list) -> list[str]:
-    texts = [t.strip() for t in row.get("themes", "").replace(";", ",").split(",") if t.strip()]
-    unknown = [t for t in texts if t.lower() not in THEME]
+    known, unknown = themes_of(row.get("themes", ""))
     if unknown:
         reasons.append(_("ukendt tema “%(text)s”") % {"text": ", ".join(unknown)})
-    return [THEME[t.lower()] for t in texts if t.lower() in THEME]
+    return list(known)
+
+
+@functools.lru_cache(maxsize=4096)
+def date_of(text: str) -> datetime.date | None:
+    """A survey's answers share a few hundred dates: ``strptime`` once each."""
+    try:
+        return datetime.datetime.strptime(text, DATE_FORMAT).date()
+    except ValueError:
+        return None
 
 
 def parse_date(row: dict, reasons: list) -> datetime.date | None:
-    try:
-        return datetime.datetime.strptime(row.get("answered_on", ""), DATE_FORMAT).date()
-    except ValueError:
+    day = date_of(row.get("answered_on", ""))
+    if day is None:
         reasons.append(_("datoen skal skrives dd.mm.åååå"))
-        return None
+    return day
 
 
 def parse_nps(row: dict, reasons: list) -> int | None:
@@ -257,80 +314,98 @@ def parse_nps(row: dict, reasons: list) -> int | None:
     return int(text) if text else None
 
 
-def parse_subject(row: dict, lookups: Lookups, operator, reasons: list) -> dict:
-    """The company (by CVR), founder (by CPR, through the keyed hash: the number is neither
-    stored nor repeated in a message) and session the answer is about."""
+def parse_subject(row: dict, lookups: Lookups, operator_id, reasons: list) -> tuple:
+    """(company id, founder id, session id) of the answer: the company by CVR, the founder
+    by CPR (through the keyed hash: the number is neither stored nor repeated in a message)
+    and the session."""
     cvr_text, cpr_text = row.get("cvr", "").replace(" ", ""), row.get("cpr", "")
     session_text = row.get("session_id", "")
-    subject = {"company": None, "founder": None, "session": None}
+    company_id = founder_id = session_id = None
     if cvr_text and cpr_text:
         reasons.append(_("angiv enten CVR-nummer eller CPR-nummer, ikke begge"))
     if cvr_text:
-        subject["company"] = lookups.companies.get(cvr_text)
-        if subject["company"] is None:
+        company_id = lookups.companies.get(cvr_text)
+        if company_id is None:
             reasons.append(
                 _("CVR-nummeret %(cvr)s findes ikke blandt virksomhederne i dine kommuner")
                 % {"cvr": cvr_text}
             )
     if cpr_text:
-        subject["founder"] = lookups.founders.get(cpr_hash(cpr_text))
-        if subject["founder"] is None:
+        founder_id = lookups.founders.get(lookups.cpr_hashes.get(cpr_text))
+        if founder_id is None:
             reasons.append(_("CPR-nummeret er ugyldigt eller findes ikke i dine kommuner"))
     if session_text:
-        session = lookups.sessions.get(int(session_text)) if is_id(session_text) else None
+        session_id = int(session_text) if is_id(session_text) else None
+        session = lookups.sessions.get(session_id)
         if session is None:
             reasons.append(
                 _("vejledning %(id)s findes ikke i dine kommuner") % {"id": session_text}
             )
         else:
-            check_session(session, subject, operator, reasons)
-    return subject
+            company_id, founder_id = check_session(
+                session, company_id, founder_id, operator_id, reasons
+            )
+    return company_id, founder_id, session_id
 
 
-def is_about_another(session: GuidanceSession, company, founder) -> bool:
-    """By ids, so no query: a session is about either a company or a founder."""
-    if company is not None:
-        return company.pk != session.company_id
-    return founder is not None and founder.pk != session.founder_id
-
-
-def check_session(session: GuidanceSession, subject: dict, operator, reasons: list) -> None:
-    """The evaluated session must be the operator's and about the named subject; without a
-    CVR or CPR number the session names the subject."""
-    if operator is not None and session.operator_id != operator.pk:
+def check_session(session: tuple, company_id, founder_id, operator_id, reasons: list) -> tuple:
+    """The evaluated session (operator id, company id, founder id) must be the operator's
+    and about the named subject; without a CVR or CPR number the session names the subject.
+    Returns the subject's (company id, founder id)."""
+    session_operator, session_company, session_founder = session
+    if operator_id is not None and session_operator != operator_id:
         reasons.append(_("vejledningen er registreret af en anden operatør"))
-    named = subject["company"] or subject["founder"]
-    if is_about_another(session, subject["company"], subject["founder"]):
+    if company_id is not None:
+        about_another = company_id != session_company
+    else:
+        about_another = founder_id is not None and founder_id != session_founder
+    if about_another:
         reasons.append(_("vejledningen gælder en anden virksomhed eller iværksætter"))
-    subject["session"] = session
-    if named is None:
-        subject["company"], subject["founder"] = session.company, session.founder
+    if company_id is None and founder_id is None:
+        return session_company, session_founder
+    return company_id, founder_id
 
 
-def parse_row(row: dict, lookups: Lookups) -> tuple[Evaluation | None, list[str]]:
-    """One answer as an (unsaved) Evaluation, or every reason the row cannot be imported."""
+def parse_row(line: int, row: dict, lookups: Lookups) -> tuple[Answer | None, list[str]]:
+    """One answer, or every reason the row cannot be imported."""
     reasons: list[str] = []
-    operator = lookups.operators.get(row.get("operator", "").lower())
-    if operator is None:
+    operator_id = lookups.operators.get(row.get("operator", "").lower())
+    if operator_id is None:
         reasons.append(_("ukendt operatør “%(name)s”") % {"name": row.get("operator", "")})
-    municipality = lookups.municipalities.get(row.get("municipality_code", ""))
-    if municipality is None:
+    municipality_id = lookups.municipalities.get(row.get("municipality_code", ""))
+    if municipality_id is None:
         reasons.append(
             _("ukendt kommunekode “%(code)s”") % {"code": row.get("municipality_code", "")}
         )
-    answer = Evaluation(
-        operator=operator,
-        municipality=municipality,
-        answered_on=parse_date(row, reasons),
-        segment=parse_choice(row, "segment", SEGMENT, reasons),
-        themes=parse_themes(row, reasons),
-        satisfaction=parse_choice(row, "satisfaction", SATISFACTION, reasons),
-        nps=parse_nps(row, reasons),
-        effect=parse_choice(row, "effect", EFFECT, reasons),
-        referral_used=parse_choice(row, "referral_used", REFERRAL_USED, reasons),
-        **parse_subject(row, lookups, operator, reasons),
-    )
-    return (None, reasons) if reasons else (answer, [])
+    values = [
+        parse_date(row, reasons),
+        parse_choice(row, "segment", SEGMENT, reasons),
+        parse_themes(row, reasons),
+        parse_choice(row, "satisfaction", SATISFACTION, reasons),
+        parse_nps(row, reasons),
+        parse_choice(row, "effect", EFFECT, reasons),
+        parse_choice(row, "referral_used", REFERRAL_USED, reasons),
+    ]
+    subject = parse_subject(row, lookups, operator_id, reasons)
+    if reasons:
+        return None, reasons
+    return Answer(line, operator_id, municipality_id, values[0], *subject, *values[1:]), []
+
+
+def check_rows(user, rows: list[tuple[int, dict]]) -> tuple[list[Answer], list[RowError]]:
+    """Every row checked, in batches of ``BATCH_ROWS``: the valid answers and the errors."""
+    lookups = Lookups.for_user(user)
+    answers, errors = [], []
+    for start in range(0, len(rows), BATCH_ROWS):
+        batch = rows[start : start + BATCH_ROWS]
+        batch_lookups = lookups.for_batch(batch)
+        for line, row in batch:
+            answer, reasons = parse_row(line, row, batch_lookups)
+            if reasons:
+                errors.append(RowError(line, "; ".join(reasons)))
+            else:
+                answers.append(answer)
+    return answers, errors
 
 
 # --- Importing -----------------------------------------------------------------------------
@@ -340,52 +415,79 @@ def import_evaluations(user, data: bytes, *, source: str, dry_run: bool = False)
     """Import answers of the national user evaluation from a CSV or XLSX file.
 
     A dry run writes nothing and returns every bad row with its line and reasons. The real
-    import writes all rows or none (``ImportRefused`` lists the bad rows); in the same
-    transaction the "referral used" answers become the uptake of the referrals they are
-    about (``record_evaluation_uptake``). After commit, the goal attainment of every
-    contract covering the answers' municipalities and dates is recomputed in Celery.
+    import writes all rows or none (``ImportRefused`` lists the bad rows): in one
+    transaction the answers are copied (COPY) into a temporary staging table and inserted
+    from there in one statement, and the "referral used" answers become the uptake of the
+    referrals they are about (``record_evaluation_uptake``, one UPDATE). After commit, the
+    goal attainment of every contract covering the answers' municipalities and dates is
+    recomputed in Celery.
     """
-    rows = read_rows(data)
-    lookups = Lookups.for_rows(user, rows)
-    answers, errors = [], []
-    for line, row in rows:
-        answer, reasons = parse_row(row, lookups)
-        if reasons:
-            errors.append(RowError(line, "; ".join(reasons)))
-        else:
-            answers.append(answer)
+    answers, errors = check_rows(user, read_rows(data))
     if dry_run:
         return ImportResult(len(answers), errors, dry_run=True)
     if errors:
         raise ImportRefused(errors)
     with transaction.atomic():
-        for answer in answers:
-            answer.source = source[:100]
-        Evaluation.objects.bulk_create(answers)
+        insert_answers(answers, source=source[:100])
         uptakes = record_evaluation_uptake(user, answers)
         contract_ids = affected_contracts(answers)
         transaction.on_commit(lambda: recompute(contract_ids))
     return ImportResult(len(answers), uptakes=uptakes, contract_ids=contract_ids)
 
 
-def subject_key(row) -> tuple:
-    return (
-        row.company_id,
-        row.founder_id,
-        row.operator_id if isinstance(row, Evaluation) else row.sender_operator_id,
-    )
+STAGING_TABLE = """
+CREATE TEMPORARY TABLE evaluation_import (
+    line integer, operator_id bigint, municipality_id bigint, answered_on date,
+    company_id bigint, founder_id bigint, session_id bigint, segment varchar(10),
+    themes varchar(12)[], satisfaction varchar(17), nps smallint, effect varchar(7),
+    referral_used varchar(8)
+) ON COMMIT DROP
+"""
+COPY_ANSWERS = f"COPY evaluation_import ({', '.join(Answer._fields)}) FROM STDIN"
+STAGED = """operator_id, municipality_id, answered_on, company_id, founder_id, session_id,
+    segment, themes, satisfaction, nps, effect, referral_used"""
+INSERT_STAGED = f"""
+INSERT INTO contracts_evaluation ({STAGED}, source, is_demo)
+SELECT {STAGED}, %s, false FROM evaluation_import ORDER BY line
+"""  # noqa: S608 (names from code)
 
 
-def record_evaluation_uptake(user, answers: list[Evaluation]) -> int:
+def insert_answers(answers: list[Answer], *, source: str) -> None:
+    """COPY the answers into a temporary table, then one INSERT ... SELECT in file order.
+    Call it inside a transaction (the staging table is dropped at the end of it anyway)."""
+    with connection.cursor() as cursor:
+        cursor.execute(STAGING_TABLE)
+        with cursor.copy(COPY_ANSWERS) as copy:
+            for answer in answers:
+                copy.write_row(answer)
+        cursor.execute(INSERT_STAGED, [source])
+        cursor.execute("DROP TABLE evaluation_import")
+
+
+class Candidate(NamedTuple):
+    pk: int
+    company_id: int | None
+    founder_id: int | None
+    operator_id: int
+    sent_at: datetime.datetime
+
+
+def subject_key(row: Answer | Candidate) -> tuple:
+    return (row.company_id, row.founder_id, row.operator_id)
+
+
+def record_evaluation_uptake(user, answers: list[Answer]) -> int:
     """Record the "referral used" answers as referral uptake (seed 002, Mål 4).
 
     Matching rule: an answer about a company (or founder) given to operator X is about the
     newest referral of that same company (founder) **to an external adviser**, sent by X
     at most ``REFERRAL_WINDOW_DAYS`` before the answer date and not withdrawn, whose uptake
     has **not been recorded yet** (by a consultant or an earlier answer). Each referral takes
-    one answer; answers are matched oldest first. The uptake itself is written by
-    ``referrals.services.record_uptake`` (source: the user evaluation). Returns how many
-    referrals got an uptake.
+    one answer; answers are matched oldest first. The candidates are read in one query and
+    matched here; the uptakes are written in one UPDATE by
+    ``referrals.services.do_record_uptakes`` (source: the user evaluation), which skips a
+    referral withdrawn or given an uptake in the meantime. Returns how many referrals got
+    an uptake.
     """
     answers = sorted(
         (a for a in answers if a.referral_used and (a.company_id or a.founder_id)),
@@ -393,40 +495,45 @@ def record_evaluation_uptake(user, answers: list[Evaluation]) -> int:
     )
     if not answers:
         return 0
+    by_key: dict[tuple, list[Candidate]] = {}
+    for candidate in uptake_candidates(answers):
+        by_key.setdefault(subject_key(candidate), []).append(candidate)
+    uptakes: dict[int, str] = {}
+    for answer in answers:
+        earliest = answer.answered_on - datetime.timedelta(days=REFERRAL_WINDOW_DAYS)
+        referrals = by_key.get(subject_key(answer), [])
+        match = next(
+            (r for r in referrals if earliest <= r.sent_at.date() <= answer.answered_on), None
+        )
+        if match is not None:
+            referrals.remove(match)
+            uptakes[match.pk] = answer.referral_used
+    return do_record_uptakes(uptakes, source=Referral.UptakeSource.EVALUATION)
+
+
+def uptake_candidates(answers: list[Answer]) -> list[Candidate]:
+    """The open referrals to external advisers of the answers' subjects sent in the window
+    before the first to the last answer date, newest first. The subject ids go in as two
+    array parameters (a national file names tens of thousands of companies)."""
     earliest = answers[0].answered_on - datetime.timedelta(days=REFERRAL_WINDOW_DAYS)
-    candidates = (
+    companies = list({a.company_id for a in answers} - {None})
+    founders = list({a.founder_id for a in answers} - {None})
+    referrals = (
         Referral.objects.filter(
-            Q(company__in={a.company_id for a in answers} - {None})
-            | Q(founder__in={a.founder_id for a in answers} - {None}),
+            Q(company__in=RawSQL("SELECT unnest(%s::bigint[])", [companies]))
+            | Q(founder__in=RawSQL("SELECT unnest(%s::bigint[])", [founders])),
             target_adviser__isnull=False,
             uptake="",
             sent_at__date__range=(earliest, answers[-1].answered_on),
         )
         .exclude(state=Referral.State.WITHDRAWN)
         .order_by("-sent_at", "-pk")
+        .values_list("pk", "company_id", "founder_id", "sender_operator_id", "sent_at")
     )
-    by_key: dict[tuple, list[Referral]] = {}
-    for referral in candidates:
-        by_key.setdefault(subject_key(referral), []).append(referral)
-    recorded = 0
-    for answer in answers:
-        window = (
-            answer.answered_on - datetime.timedelta(days=REFERRAL_WINDOW_DAYS),
-            answer.answered_on,
-        )
-        referrals = by_key.get(subject_key(answer), [])
-        match = next((r for r in referrals if window[0] <= r.sent_at.date() <= window[1]), None)
-        if match is None:
-            continue
-        referrals.remove(match)
-        record_uptake(
-            user, match, uptake=answer.referral_used, source=Referral.UptakeSource.EVALUATION
-        )
-        recorded += 1
-    return recorded
+    return [Candidate(*values) for values in referrals]
 
 
-def affected_contracts(answers: list[Evaluation]) -> list[int]:
+def affected_contracts(answers: list[Answer]) -> list[int]:
     """Contracts covering a municipality of the answers in a period that includes one of
     their dates (approximated by the span of the dates)."""
     first = min(a.answered_on for a in answers)

@@ -9,7 +9,7 @@ leaves: of two people clicking "accept" at once, one accepts, the other is told 
 import datetime
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -261,6 +261,26 @@ def record_uptake(
     referral.uptake_recorded_at = timezone.now()
     referral.save(update_fields=["uptake", "uptake_source", "uptake_recorded_at"])
     return referral
+
+
+def do_record_uptakes(uptakes: dict[int, str], *, source: str) -> int:
+    """``record_uptake`` for many referrals in one UPDATE (the evaluation import): referral
+    id -> uptake. Writes what ``record_uptake`` writes (uptake, source, when; the history
+    trigger records each row) but refuses nothing: a referral that is not to an external
+    adviser, is withdrawn or already has an uptake (also one given while the import ran) is
+    skipped. The caller checks who may record. Returns how many referrals were recorded."""
+    if not uptakes:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE referrals_referral AS r"
+            " SET uptake = v.uptake, uptake_source = %s, uptake_recorded_at = %s"
+            " FROM unnest(%s::bigint[], %s::text[]) AS v(id, uptake)"
+            " WHERE r.id = v.id AND r.target_adviser_id IS NOT NULL AND r.uptake = ''"
+            " AND r.state <> %s",
+            [source, timezone.now(), list(uptakes), list(uptakes.values()), State.WITHDRAWN],
+        )
+        return cursor.rowcount
 
 
 def deadline_recipients(referral: Referral):
