@@ -23,7 +23,7 @@ import time
 
 from bench.database import use_bench_database
 
-PARTS = ["search", "attainment", "pdf", "pages"]
+PARTS = ["search", "attainment", "pdf", "pages", "imports"]
 
 
 def main() -> None:
@@ -87,6 +87,10 @@ def main() -> None:
         from bench import pages
 
         results += pages.run()
+    if "imports" in parts:
+        from bench import imports
+
+        results += imports.run()
     print_table(results)
 
 

@@ -412,3 +412,9 @@ router.register("consents", ConsentViewSet, basename="api-consent")
 router.register("networks", NetworkViewSet, basename="api-network")
 router.register("projects", DevelopmentProjectViewSet, basename="api-project")
 router.register("enrolments", ProgrammeEnrolmentViewSet, basename="api-enrolment")
+
+# The migration import and the merge (crm.imports_api): after the router, which they extend.
+from crm.imports_api import ImportViewSet, MergeViewSet  # noqa: E402
+
+router.register("imports", ImportViewSet, basename="api-import")
+router.register("merges", MergeViewSet, basename="api-merge")

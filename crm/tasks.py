@@ -1,6 +1,10 @@
+import logging
+
 from celery import shared_task
 
 from crm import consents, notifications
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=60, acks_late=True)
@@ -20,3 +24,33 @@ def send_consent_link(self, consent_id: int) -> bool:
         return consents.send_link(consent_id)
     except OSError as error:  # the mail server is away: try again later
         raise self.retry(exc=error) from error
+
+
+@shared_task(acks_late=True)
+def check_import(batch_id: int) -> int:
+    """Check an uploaded import file (the batch id only: the rows hold CPR numbers)."""
+    from crm import imports
+    from crm.models import ImportBatch
+
+    batch = ImportBatch.objects.get(pk=batch_id)
+    try:
+        imports.check_batch(batch)
+    except Exception as error:  # the batch's page says it failed
+        logger.exception("Import batch %s: the check failed", batch_id)
+        imports.mark_failed(batch, error)
+    return batch_id
+
+
+@shared_task(acks_late=True)
+def run_import(batch_id: int) -> int:
+    """Write a checked and confirmed import batch, all rows or none."""
+    from crm import imports
+    from crm.models import ImportBatch
+
+    batch = ImportBatch.objects.get(pk=batch_id)
+    try:
+        imports.run_batch(batch)
+    except Exception as error:  # rolled back; the batch's page says it failed
+        logger.exception("Import batch %s: the import failed", batch_id)
+        imports.mark_failed(batch, error)
+    return batch_id

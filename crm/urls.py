@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from crm import api, tokens
-from crm.views import account, records, shell
+from crm.views import account, imports, merging, records, shell
 
 SUBJECT_KINDS = [("virksomheder", "company"), ("ivaerksaettere", "founder")]
 
@@ -45,6 +45,12 @@ urlpatterns = [
     path("opfoelgning/", records.follow_ups, name="follow-ups"),
     path("netvaerk/", records.network_list, name="network-list"),
     path("beskeder/", shell.inbox, name="inbox"),
+    path("indlaesninger/", imports.import_list, name="import-list"),
+    path("indlaesninger/ny/", imports.import_start, name="import-start"),
+    path("indlaesninger/<int:pk>/", imports.import_detail, name="import-detail"),
+    path("indlaesninger/<int:pk>/fejl.csv", imports.import_errors, name="import-errors"),
+    path("indlaesninger/<int:pk>/indlaes/", imports.import_confirm, name="import-confirm"),
+    path("indlaesninger/<int:pk>/fortryd/", imports.import_undo, name="import-undo"),
     path("beskeder/<int:pk>/", shell.notification_open, name="notification-open"),
     path("", include("referrals.urls")),
     path("", include("contracts.urls")),
@@ -95,6 +101,12 @@ for prefix, kind in SUBJECT_KINDS:
             records.consent_create,
             {"kind": kind},
             name=f"{kind}-consent-create",
+        ),
+        path(
+            f"{prefix}/<int:pk>/sammenlaeg/",
+            merging.merge,
+            {"kind": kind},
+            name=f"{kind}-merge",
         ),
         path(
             f"{prefix}/<int:pk>/vaekstforloeb/",

@@ -1,3 +1,4 @@
+from crm.models.imports import ImportBatch, ImportRecord, ImportStagingRow
 from crm.models.notifications import Notification
 from crm.models.records import (
     Company,
@@ -34,6 +35,9 @@ __all__ = [
     "DevelopmentProject",
     "Founder",
     "GuidanceSession",
+    "ImportBatch",
+    "ImportRecord",
+    "ImportStagingRow",
     "IndustryCode",
     "Membership",
     "Municipality",

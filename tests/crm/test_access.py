@@ -127,6 +127,23 @@ UNSCOPED_API = [
     # The caller's own API tokens (tests/crm/test_tokens.py).
     "api-token-list",
 ]
+# The migration import and merging (managers): four-user tests in tests/crm/test_imports.py
+# and tests/crm/test_merge.py; the pages without a batch answer 403 to every non-manager.
+IMPORT_PAGES = [
+    "import-list",
+    "import-start",
+    "import-detail",
+    "import-errors",
+    "import-confirm",
+    "import-undo",
+    "company-merge",
+    "founder-merge",
+    "api-import-list",
+    "api-import-detail",
+    "api-import-confirm",
+    "api-import-undo",
+    "api-merge-list",
+]
 # The subject's one-time consent link: no login, a valid link (tests/crm/test_consent_evidence.py).
 PUBLIC = ["login", "logout", "set_language", "consent-confirm"]
 # The caller's own second factor and tokens, no municipality: tests/crm/test_login_hardening.py
@@ -230,6 +247,7 @@ def test_every_url_is_in_the_access_matrix():
         + REFERRAL_API
         + CONTRACT_API
         + REPORT_API
+        + IMPORT_PAGES
     )
     missing = {name for name in project_url_names() if not name.endswith("-format")} - covered
     assert not missing, f"Add these URLs to the access tests: {sorted(missing)}"
