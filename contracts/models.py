@@ -244,7 +244,16 @@ class Evaluation(models.Model):
 
     class Meta:
         ordering = ["-answered_on"]
-        indexes = [models.Index(fields=["municipality", "answered_on"])]
+        indexes = [
+            models.Index(fields=["municipality", "answered_on"]),
+            # ``Contract.counts_demo_answers`` on every dashboard: without it, it reads every
+            # answer of the contract's municipalities (73 ms at 200,000 answers; issue 12).
+            models.Index(
+                fields=["operator", "municipality"],
+                condition=Q(is_demo=True),
+                name="evaluation_demo",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.operator} {self.answered_on}"

@@ -1,9 +1,11 @@
 """Reads for dashboards and reports: aggregates, set-based, scoped by the caller."""
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Count, F, Func, Q, Sum
+from django.db.models import Count, F, Func, Q, Subquery, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +37,77 @@ def goal_history(contract: Contract, *, municipality=None, start=None, end=None)
     for goal_id, as_of, value in rows.order_by("as_of").values_list("goal_id", "as_of", "value"):
         history[goal_id].append((as_of, value))
     return history
+
+
+@dataclass(slots=True)
+class Reading:
+    """A snapshot as a dashboard shows it, read as plain values: the fields the page uses of
+    ``Snapshot`` (a model instance per cell, with its goal and municipality joined, cost more
+    than the rest of the page)."""
+
+    goal_id: int
+    municipality_id: int | None
+    as_of: datetime.date
+    value: Decimal | None
+    numerator: Decimal | None
+    target: Decimal | None
+    attainment: Decimal | None
+    forecast: Decimal | None
+    status: str
+    municipality: object = None
+
+    def get_status_display(self) -> str:
+        return str(STATUS_LABELS.get(self.status, self.status))
+
+
+STATUS_LABELS = dict(Snapshot.Status.choices)
+READING_FIELDS = [
+    "goal_id", "municipality_id", "as_of", "value", "numerator", "target", "attainment",
+    "forecast", "status",
+]  # fmt: skip
+
+
+@dataclass
+class DashboardReadings:
+    """What a dashboard shows of its goals' snapshots: ``latest`` (goal id -> municipality id,
+    None for the total -> Reading) of the newest date, and ``history`` (goal id -> [(date,
+    value)], oldest first) of the total or of one municipality."""
+
+    latest: dict
+    history: dict
+
+
+def dashboard_readings(goals, municipalities, *, municipality=None, start=None, end=None):
+    """The snapshots of ``goals`` (a contract's) a dashboard shows, in one query on the
+    snapshots' unique index (goal, date): every row of the newest date on or before ``end``,
+    as ``latest_snapshots`` reads them, and the values of the total (or of ``municipality``)
+    from ``start`` to ``end``. ``municipalities`` (the contract's) are set on the readings."""
+    rows = Snapshot.objects.filter(goal_id__in=[goal.pk for goal in goals])
+    if end:
+        rows = rows.filter(as_of__lte=end)
+    # Every attainment run stores a total per goal: the newest total is the newest date, found
+    # on the index (goal, date, municipality) without reading the municipalities' rows.
+    newest = rows.filter(municipality=None).order_by("-as_of").values("as_of")[:1]
+    history = Q(municipality=municipality) & (Q(as_of__gte=start) if start else Q())
+    rows = rows.filter(history | Q(as_of=Subquery(newest))).order_by("as_of")
+    return readings(rows.values_list(*READING_FIELDS), municipalities, municipality, start)
+
+
+def readings(rows, municipalities, municipality, start) -> DashboardReadings:
+    """Split the rows of ``dashboard_readings``: those of the newest date are the cells; those
+    of the history's place and period (the newest date's among them) the history."""
+    rows = list(rows)
+    newest = rows[-1][2] if rows else None
+    by_pk = {m.pk: m for m in municipalities}
+    wanted = municipality.pk if municipality else None
+    latest, history = defaultdict(dict), defaultdict(list)
+    for row in rows:
+        goal_id, municipality_id, as_of, value = row[:4]
+        if municipality_id == wanted and (start is None or as_of >= start):
+            history[goal_id].append((as_of, value))
+        if as_of == newest:
+            latest[goal_id][municipality_id] = Reading(*row, by_pk.get(municipality_id))
+    return DashboardReadings(latest, history)
 
 
 def goal_matrix(contract: Contract, end=None):

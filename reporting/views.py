@@ -5,14 +5,14 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from contracts.models import Contract, Goal
+from contracts.models import Contract, Goal, GoalTarget
 from contracts.views import access_contract, can_manage
 from crm import consents as crm_consents
 from crm import queries as crm_queries
@@ -45,14 +45,14 @@ MILESTONE_STATUS = {
 }
 
 
-def dashboard_tiles(rows, history, links, municipality) -> list[dict]:
+def dashboard_tiles(goals, found, links, municipality) -> list[dict]:
     """One tile per computed goal: its value linked to its rows, its status (the final
     result once the goal's period is over, met or not met), and while it runs its pace and
     the forecast for the period's end."""
     tiles = []
-    for goal, total, cells in rows:
-        snap = cells[0] if municipality else total
-        points = history.get(goal.pk, [])
+    for goal in goals:
+        snap = found.latest[goal.pk].get(municipality.pk if municipality else None)
+        points = found.history.get(goal.pk, [])
         start, end = goal.period
         tile = {
             "goal": goal,
@@ -74,34 +74,44 @@ def dashboard_tiles(rows, history, links, municipality) -> list[dict]:
 
 
 def dashboard_context(request, contract) -> dict:
-    """The dashboard as of the filter's end date, in total or for one municipality."""
+    """The dashboard as of the filter's end date, in total or for one municipality: built
+    from one read of the snapshots (``queries.dashboard_readings``), whatever the number of
+    goals, dates and municipalities."""
     filters = forms.DashboardFilter(request.GET or None, contract=contract)
     start, end, municipality = filters.values()
-    prefetch_related_objects([contract], "goals__local_targets__municipality")
-    municipalities, rows = queries.goal_matrix(contract, end)
-    if municipality:
-        column = municipalities.index(municipality)
-        municipalities = [municipality]
-        rows = [(goal, total, [cells[column]]) for goal, total, cells in rows]
-    history = queries.goal_history(contract, municipality=municipality, start=start, end=end)
+    targets = GoalTarget.objects.select_related("municipality")
+    prefetch_related_objects([contract], Prefetch("goals__local_targets", queryset=targets))
+    goals = list(contract.goals.all())
+    municipalities = list(contract.municipalities.order_by("name"))
+    found = queries.dashboard_readings(
+        goals, municipalities, municipality=municipality, start=start, end=end
+    )
+    computed = [goal for goal in goals if goal.is_computed]
+    shown = [municipality] if municipality else municipalities
     links = RowLinks(request.user, contract)
     return {
         "contract": contract,
         "filters": filters,
-        "tiles": dashboard_tiles(rows, history, links, municipality),
-        "others": [other_tile(goal) for goal in contract.goals.all() if not goal.is_computed],
+        "tiles": dashboard_tiles(computed, found, links, municipality),
+        "others": [other_tile(goal) for goal in goals if not goal.is_computed],
         "demo_answers": contract.counts_demo_answers(),
-        "municipalities": municipalities,
-        "rows": [
-            (goal, [{"snap": cell, "url": links.url(goal, cell)} for cell in cells])
-            for goal, _total, cells in rows
-        ],
+        "municipalities": shown,
+        "rows": [(goal, matrix_row(goal, found, links, shown)) for goal in computed],
         "reports": queries.reports_visible_to(request.user).filter(
             contract=contract, kind__in=[Report.Kind.ANNUAL, Report.Kind.HALF_YEAR]
         )[:10],
         "can_manage": can_manage(request.user, contract),
         "period_form": forms.PeriodForm(prefix="half_year"),
     }
+
+
+def matrix_row(goal, found, links, municipalities) -> list[dict]:
+    """A goal's cells in the table by municipality, each linked to its rows."""
+    cells = found.latest[goal.pk]
+    return [
+        {"snap": snap, "url": links.url(goal, snap)}
+        for snap in (cells.get(m.pk) for m in municipalities)
+    ]
 
 
 @login_required
