@@ -13,7 +13,9 @@ and the six hub contracts (``bench.national``). Loaded data is kept for the next
 - ``pdf``: ``reporting.services.render`` of the annual report of the 13-municipality KKR
   Syddanmark contract (``bench.pdf``);
 - ``pages``: the lists, search and dashboard over HTTP from a gunicorn, each against a
-  reference measured in the same run (``bench.pages``).
+  reference measured in the same run (``bench.pages``);
+- ``load``: two app servers and two Celery workers under 50 simulated users for two minutes
+  (``bench.loadtest``, locust).
 
 A results table closes the run.
 """
@@ -23,7 +25,7 @@ import time
 
 from bench.database import use_bench_database
 
-PARTS = ["search", "attainment", "pdf", "pages", "imports"]
+PARTS = ["search", "attainment", "pdf", "pages", "load", "imports"]
 
 
 def main() -> None:
@@ -43,6 +45,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50, help="timed runs per search query")
     parser.add_argument("--attainment-runs", type=int, default=3)
     parser.add_argument("--pdf-runs", type=int, default=5)
+    parser.add_argument("--load-users", type=int, default=50, help="simulated users (load)")
+    parser.add_argument("--load-seconds", type=int, default=120, help="how long (load)")
     parser.add_argument("--explain", nargs="*", default=[], metavar="GOAL",
                         help="EXPLAIN ANALYZE these goal numbers (e.g. 1 8d)")  # fmt: skip
     parser.add_argument("--reload", action="store_true", help="load all rows again")
@@ -63,7 +67,7 @@ def main() -> None:
     load_reference_data()
     results = []
     reloaded = ensure_companies(options, results)
-    if set(parts) & {"attainment", "pdf", "pages"}:
+    if set(parts) & {"attainment", "pdf", "pages", "load"}:
         sizes = national.NationalSizes(
             founders=options.founders,
             sessions=options.sessions,
@@ -87,6 +91,10 @@ def main() -> None:
         from bench import pages
 
         results += pages.run()
+    if "load" in parts:
+        from bench import loadtest
+
+        results += loadtest.run(users=options.load_users, seconds=options.load_seconds)
     if "imports" in parts:
         from bench import imports
 
