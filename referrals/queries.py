@@ -58,5 +58,5 @@ def sent_by_operators_of(user) -> QuerySet:
     return (
         referrals_visible_to(user)
         .filter(sender_operator__in=operators_of(user).values("pk"))
-        .order_by("-sent_at")
+        .order_by("-sent_at", "-pk")
     )

@@ -9,6 +9,7 @@ from operator import or_
 
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -128,6 +129,8 @@ class Company(models.Model):
                 name="company_name_trgm",
             ),
             models.Index(fields=["municipality", "name"]),
+            # The list's order (crm.pagination): a hub's page reads ~5 rows per row shown.
+            models.Index(fields=["name", "id"], name="company_name_id"),
         ]
         triggers = [collect_words_trigger()]
 
@@ -275,6 +278,7 @@ class Founder(models.Model):
         verbose_name_plural = _("iværksættere")
         indexes = [
             GinIndex(OpClass(F("search_name"), name="gin_trgm_ops"), name="founder_name_trgm"),
+            models.Index(fields=["name", "id"], name="founder_name_id"),  # the list's order
         ]
         triggers = [collect_words_trigger()]
 
@@ -563,22 +567,63 @@ def active_consent_for(operator_ids, subject_field: str, *, own: bool = False, h
     return Exists(consents)
 
 
+class EqualsAny(models.Func):
+    """``column = ANY(ARRAY(subquery))``: the subquery runs once (an InitPlan) and its
+    result is an index condition on ``column``, so it can join a BitmapOr with other
+    conditions; ``column IN (subquery)`` is a semi-join or a per-row filter instead."""
+
+    output_field = models.BooleanField()
+
+    def __init__(self, column: str, subquery):
+        super().__init__(F(column), ArraySubquery(subquery))
+
+    def as_sql(self, compiler, connection, **extra):
+        (column, column_params), (array, array_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        return f"{column} = ANY({array})", (*column_params, *array_params)
+
+
 class SessionQuerySet(ScopedQuerySet):
     def visible_to(self, user, perm: str = "view_records") -> "SessionQuerySet":
         """Sessions in the user's municipalities that the user's operator logged, or whose
-        subject's consent in force shares them with it (seed 002: sharing needs consent)."""
+        subject's consent in force shares them with it (seed 002: sharing needs consent).
+
+        Every branch is an index condition (the operator; the subjects with a live consent
+        covering the operators, read once), so PostgreSQL reads the few sessions they name
+        or walks the list's order, instead of testing the consent of every session in the
+        municipalities (at national volume 2.9M of 3M rows removed by a filter)."""
         operator_ids = operator_ids_of(user)
         return (
             super()
             .visible_to(user, perm)
             .filter(
                 Q(operator__in=operator_ids)
-                | Q(company__isnull=False)
-                & active_consent_for(operator_ids, "company", holder=OuterRef("operator"))
-                | Q(founder__isnull=False)
-                & active_consent_for(operator_ids, "founder", holder=OuterRef("operator"))
+                | self.shared_by_consent(operator_ids, "company")
+                | self.shared_by_consent(operator_ids, "founder")
             )
         )
+
+    @staticmethod
+    def shared_by_consent(operator_ids, subject_field: str) -> Q:
+        """The sessions whose subject's consent is in force for the operator holding them,
+        read once (an InitPlan) from the sessions of the subjects with a live consent
+        covering ``operator_ids``: a handful of index look-ups, not a test per row."""
+        covered = (
+            Consent.objects.live()
+            .covering(operator_ids)
+            .filter(**{f"{subject_field}__isnull": False})
+            .order_by()
+            .values(subject_field)
+        )
+        holder = OuterRef("operator")
+        shared = (
+            GuidanceSession.objects.filter(EqualsAny(subject_field, covered))
+            .filter(active_consent_for(operator_ids, subject_field, holder=holder))
+            .order_by()
+            .values("pk")
+        )
+        return Q(EqualsAny("pk", shared))
 
 
 class GuidanceSession(models.Model):
@@ -682,6 +727,8 @@ class GuidanceSession(models.Model):
         constraints = [subject_constraint("session_one_subject")]
         indexes = [
             models.Index(fields=["municipality", "-date"]),
+            # The list's order (crm.pagination), walked backwards by the newest-first pages.
+            models.Index(fields=["date", "id"], name="session_date_id"),
             models.Index(
                 fields=["follow_up_on"],
                 condition=Q(follow_up_on__isnull=False),

@@ -655,10 +655,8 @@ def network_join(request, pk: int):
 def session_list(request):
     require_any(request.user, "view_records")
     filters = forms.SessionFilterForm(request.GET or None, user=request.user)
-    sessions = filters.apply(queries.sessions_visible_to(request.user)).prefetch_related(
-        "consultants"
-    )
-    page = paginate(request, sessions)
+    sessions = filters.apply(queries.sessions_visible_to(request.user))
+    page = paginate(request, sessions.prefetch_related("consultants").order_by("-date", "-pk"))
     reads = {ConsentAccess.Record.SESSION: page.object_list}
     consents.do_log_consent_reads(request.user, reads, source=request.path)
     return render(request, "crm/session_list.html", {"page": page, "filters": filters})

@@ -430,8 +430,11 @@ def test_a_filtered_list_keeps_its_filter_from_page_to_page(world):
 
     response = client.get(reverse("company-list"), {"municipality": world.home.code})
 
-    assert f'href="?municipality={world.home.code}&amp;page=2"' in response.text
-    second = client.get(reverse("company-list"), {"municipality": world.home.code, "page": 2})
+    following = response.context["page"].next_cursor
+    assert f'href="?municipality={world.home.code}&amp;after={following}"' in response.text
+    second = client.get(
+        reverse("company-list"), {"municipality": world.home.code, "after": following}
+    )
     assert len(second.context["page"]) == 1
 
 
