@@ -340,7 +340,9 @@ def run_swarm(plan_file: str) -> None:
                 "tier": "local",
                 "channel": "visit",
                 "kind": "brief",
+                "hours_before": "0",
                 "hours_during": "1",
+                "hours_after": "0",
                 "content": CONTENT_MARK,
             }
             with self.client.post(
