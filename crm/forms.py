@@ -24,6 +24,7 @@ from crm.models import (
     ProgrammeEnrolment,
     Theme,
 )
+from crm.register_sync import check_p_number_free
 from crm.services import operators_of, works_for_hub
 
 
@@ -95,8 +96,19 @@ class CompanyForm(VersionedModelForm):
             "segment",
             "growth_potential",
             "rural",
+            # From the company register when looked up (crm.register), else typed.
+            "status",
+            "company_form",
+            "employees_band",
+            "industry_code_db07",
+            "advertising_protected",
+            "register_source",
         ]
-        widgets = {"employees_known_on": DateInput(), "started_on": DateInput()}
+        widgets = {
+            "employees_known_on": DateInput(),
+            "started_on": DateInput(),
+            "register_source": forms.HiddenInput(),
+        }
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -104,10 +116,21 @@ class CompanyForm(VersionedModelForm):
         self.fields["industry_code"].queryset = IndustryCode.objects.exclude(
             level=IndustryCode.Level.SECTION
         )
+        self.fields["status"].required = False  # active unless the register says otherwise
         if self.instance.pk:
+            # A wrong CVR number is corrected by merging the two companies, never by editing.
             self.fields["cvr"].disabled = True
+            self.fields["cvr"].help_text = _("CVR-nummeret kan ikke ændres efter oprettelsen.")
         # The segment is the hubs' (do_update_company): others see it but cannot change it.
         self.fields["segment"].disabled = not works_for_hub(user)
+
+    def clean_status(self):
+        return self.cleaned_data["status"] or Company.Status.ACTIVE
+
+    def clean_p_number(self):
+        p_number = self.cleaned_data["p_number"]
+        check_p_number_free(p_number, self.instance)
+        return p_number
 
     def validate_unique(self):
         # A duplicate CVR is reported by the service, with a link to the existing record.

@@ -28,6 +28,7 @@ from crm.models import (
 )
 from crm.models.records import GrowthLevel
 from crm.permissions import ROLE_PERMISSIONS
+from crm.register_sync import check_p_number_free
 from crm.services import operators_of
 from crm.validators import validate_cvr
 
@@ -147,11 +148,38 @@ class CompanySerializer(serializers.ModelSerializer):
             "rural",
             "is_new",
             "is_micro",
+            "status",
+            "company_form",
+            "employees_band",
+            "industry_code_db07",
+            "advertising_protected",
+            "register_source",
+            "register_checked_at",
             "created_at",
         ]
-        read_only_fields = ["growth_potential_set_at", "created_at"]
+        read_only_fields = [
+            "growth_potential_set_at",
+            "register_source",
+            "register_checked_at",
+            "created_at",
+        ]
         # No unique check here: a duplicate CVR number is the service's DuplicateRecord.
         extra_kwargs = {"cvr": {"validators": [validate_cvr]}}
+
+    def validate_cvr(self, cvr: str) -> str:
+        """Written on create only: a wrong CVR number is corrected by merging two companies."""
+        if self.instance is not None and cvr != self.instance.cvr:
+            raise serializers.ValidationError(
+                _("CVR-nummeret kan ikke ændres efter oprettelsen.")
+            )
+        return cvr
+
+    def validate_p_number(self, p_number: str) -> str:
+        try:
+            check_p_number_free(p_number, self.instance)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from error
+        return p_number
 
 
 class ContactPersonSerializer(FixedOnUpdate, serializers.ModelSerializer):

@@ -162,6 +162,8 @@ def do_update_company(user, company: Company, *, version: str = "", **fields) ->
     concurrency.lock(company)
     municipality = fields.get("municipality", company.municipality)
     check_can_change(user, municipality)
+    if fields.get("cvr", company.cvr) != company.cvr:  # corrected by merging, not editing
+        raise DomainError(_("CVR-nummeret kan ikke ændres efter oprettelsen."))
     concurrency.check_version(company, version)
     check_can_set_segment(
         user, municipality, fields.get("segment", company.segment), company.segment

@@ -265,7 +265,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contracts.tasks.compute_all_active_contracts",
         "schedule": crontab(hour=2, minute=30),  # nightly
     },
+    "register-refresh": {
+        "task": "crm.tasks.refresh_from_register",
+        "schedule": crontab(hour=1, minute=15),  # nightly; resumes where the last run stopped
+    },
 }
+
+# The company register (crm.register): Erhvervsstyrelsen's system-to-system access and/or
+# cvrapi.dk. Neither set: lookup is off and companies are typed in by hand.
+CVR_REGISTER_URL = env.str("CVR_REGISTER_URL", default="")  # e.g. http://distribution.virk.dk
+CVR_REGISTER_USER = env.str("CVR_REGISTER_USER", default="")
+CVR_REGISTER_PASSWORD = env.str("CVR_REGISTER_PASSWORD", default="")
+CVRAPI_URL = env.str("CVRAPI_URL", default="")  # e.g. https://cvrapi.dk/api
+CVRAPI_TOKEN = env.str("CVRAPI_TOKEN", default="")
+CVR_USER_AGENT = env.str("CVR_USER_AGENT", default="Knudepunkt CRM (erhvervsservice)")
+CVR_REGISTER_TIMEOUT = env.float("CVR_REGISTER_TIMEOUT", default=3.0)  # seconds a page waits
+CVR_REFRESH_PER_SECOND = env.float("CVR_REFRESH_PER_SECOND", default=2.0)  # nightly refresh
 
 # Shared by every app server and worker: sessions, the login lockout (django-axes) and the
 # second factor's throttling live in PostgreSQL; the cache in Redis when there is one (one

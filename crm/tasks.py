@@ -27,6 +27,26 @@ def send_consent_link(self, consent_id: int) -> bool:
 
 
 @shared_task(acks_late=True)
+def refresh_from_register(limit: int | None = None) -> dict:
+    """Nightly: compare every company with the company register (resumes where the last run
+    stopped; see crm.register_sync.do_refresh_from_register)."""
+    from crm import register_sync
+
+    return register_sync.do_refresh_from_register(limit=limit)
+
+
+@shared_task(acks_late=True)
+def refresh_company_from_register(company_id: int) -> list[str]:
+    """One company, just registered from a lookup: its production units and the rest."""
+    from crm import register_sync
+
+    try:
+        return register_sync.do_refresh_company(company_id)
+    except register_sync.RegisterUnavailable:
+        return []  # the nightly refresh will get it
+
+
+@shared_task(acks_late=True)
 def check_import(batch_id: int) -> int:
     """Check an uploaded import file (the batch id only: the rows hold CPR numbers)."""
     from crm import imports

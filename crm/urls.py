@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from crm import api, tokens
-from crm.views import account, imports, merging, records, shell
+from crm.views import account, imports, merging, records, register, shell
 
 SUBJECT_KINDS = [("virksomheder", "company"), ("ivaerksaettere", "founder")]
 
@@ -17,6 +17,11 @@ urlpatterns = [
     path("soeg/", records.search, name="search"),
     path("virksomheder/", records.company_list, name="company-list"),
     path("virksomheder/ny/", records.company_create, name="company-create"),
+    path(
+        "virksomheder/cvr-opslag/",
+        register.company_register_lookup,
+        name="company-register-lookup",
+    ),
     path("virksomheder/<int:pk>/", records.company_detail, name="company-detail"),
     path("virksomheder/<int:pk>/rediger/", records.company_edit, name="company-edit"),
     path("virksomheder/<int:pk>/kontaktperson/", records.contact_create, name="contact-create"),

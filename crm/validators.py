@@ -17,3 +17,10 @@ def validate_cvr(value: str) -> None:
         raise ValidationError(
             _("Et CVR-nummer består af 8 cifre og starter ikke med 0.")
         ) from error
+
+
+def validate_p_number(value: str) -> None:
+    """A P-number (production unit): 10 digits. No checksum: Erhvervsstyrelsen issued a batch
+    with wrong weights, so the register, not a modulus-11 check, says whether it exists."""
+    if not (len(value) == 10 and value.isdigit()):
+        raise ValidationError(_("Et P-nummer består af 10 cifre."))

@@ -14,6 +14,7 @@ from crm.models.records import (
     ProgrammeEnrolment,
     Theme,
 )
+from crm.models.register import ProductionUnit, RegisterRefresh
 from crm.models.search import SearchWord
 from crm.models.tenancy import (
     IndustryCode,
@@ -45,8 +46,10 @@ __all__ = [
     "Notification",
     "Operator",
     "OperatorRoleGroup",
+    "ProductionUnit",
     "ProgrammeEnrolment",
     "Region",
+    "RegisterRefresh",
     "ScopedQuerySet",
     "SearchWord",
     "Theme",

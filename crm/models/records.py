@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.models.search import collect_words_trigger
 from crm.models.tenancy import IndustryCode, Membership, Municipality, Operator, ScopedQuerySet
 from crm.scoping import remembered
-from crm.validators import validate_cvr
+from crm.validators import validate_cvr, validate_p_number
 
 NEW_COMPANY_YEARS = 3  # "iværksætter efter start op til tre år" (seed 001 §5)
 
@@ -66,6 +66,13 @@ class Company(models.Model):
         OPERATIONS = "operations", _("Driftssegment")
         GROWTH = "growth", _("Vækstsegment")
 
+    class Status(models.TextChoices):
+        """As the company register says (crm.register)."""
+
+        ACTIVE = "active", _("Aktiv")
+        CEASED = "ceased", _("Ophørt")
+        BANKRUPT = "bankrupt", _("Konkurs")
+
     cvr = models.CharField(
         _("CVR-nummer"),
         max_length=8,
@@ -73,7 +80,14 @@ class Company(models.Model):
         validators=[validate_cvr],
         error_messages={"unique": _("En virksomhed med dette CVR-nummer er allerede registreret.")},
     )
-    p_number = models.CharField(_("P-nummer"), max_length=10, blank=True, db_index=True)
+    p_number = models.CharField(
+        _("P-nummer"),
+        max_length=10,
+        blank=True,
+        db_index=True,
+        validators=[validate_p_number],
+        help_text=_("Produktionsenhedens nummer, 10 cifre."),
+    )
     name = models.CharField(_("navn"), max_length=200)
     search_name = models.GeneratedField(
         expression=folded(F("name")),
@@ -112,6 +126,18 @@ class Company(models.Model):
     )
     growth_potential_set_at = models.DateTimeField(null=True, blank=True)
     rural = models.BooleanField(_("landdistrikt"), default=False)
+    # From the company register (crm.register); the nightly refresh keeps them current.
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE
+    )
+    company_form = models.CharField(_("virksomhedsform"), max_length=100, blank=True)
+    employees_band = models.CharField(_("ansatte (interval)"), max_length=12, blank=True)
+    industry_code_db07 = models.CharField(_("branchekode (DB07)"), max_length=6, blank=True)
+    advertising_protected = models.BooleanField(_("reklamebeskyttet"), default=False)
+    register_source = models.CharField(_("kilde i CVR-registret"), max_length=8, blank=True)
+    register_checked_at = models.DateTimeField(
+        _("sidst opdateret fra CVR"), null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -133,9 +159,22 @@ class Company(models.Model):
             models.Index(fields=["name", "id"], name="company_name_id"),
         ]
         triggers = [collect_words_trigger()]
+        constraints = [
+            # Two companies once took the same P-number by hand; a P-number is one company's.
+            models.UniqueConstraint(
+                fields=["p_number"],
+                condition=~Q(p_number=""),
+                name="company_p_number_unique",
+                violation_error_message=_("P-nummeret tilhører allerede en anden virksomhed."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} (CVR {self.cvr})"
+
+    @property
+    def has_ceased(self) -> bool:
+        return self.status != self.Status.ACTIVE
 
     @property
     def is_new(self) -> bool:

@@ -5,6 +5,7 @@ from copy import copy
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,6 +38,8 @@ from crm.permissions import (
     has_municipality_perm,
 )
 from crm.services import DomainError, DuplicateRecord, NotAllowed
+from crm.tasks import refresh_company_from_register
+from crm.views import register as register_views
 
 SUBJECT_MODELS = {"company": Company, "founder": Founder}
 
@@ -118,6 +121,8 @@ def by_municipality(request, rows):
 
 @login_required
 def company_create(request):
+    """The company form; a CVR number or P-number typed in fills it from the company register
+    (crm.views.register), and the consultant confirms by saving."""
     require_any(request.user, "change_records")
     form = forms.CompanyForm(request.POST or None, user=request.user)
     if form.is_valid():
@@ -128,9 +133,12 @@ def company_create(request):
         except DomainError as error:
             form.add_error(None, str(error))
         else:
+            if company.register_source:  # its production units, read after the commit
+                transaction.on_commit(lambda: refresh_company_from_register.delay(company.pk))
             messages.success(request, _("Virksomheden er oprettet."))
             return redirect("company-detail", company.pk)
-    return render(request, "crm/record_form.html", {"form": form, "title": _("Opret virksomhed")})
+    context = register_views.form_context(request, form)
+    return render(request, "crm/company_form.html", context)
 
 
 def refused(form, error: DomainError) -> None:
@@ -157,8 +165,8 @@ def company_edit(request, pk: int):
             return redirect("company-detail", pk)
     return render(
         request,
-        "crm/record_form.html",
-        {"form": form, "title": _("Ret %(name)s") % {"name": company.name}},
+        "crm/company_form.html",
+        {"form": form, "title": _("Ret %(name)s") % {"name": company.name}, "subject": company},
     )
 
 

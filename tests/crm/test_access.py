@@ -53,6 +53,8 @@ RECORD_PAGES = [
     "session-edit",
     "contact-edit",
     "project-edit",
+    # The company form's lookup in the company register: tests/crm/test_register_views.py.
+    "company-register-lookup",
 ]
 # Referral pages and the inbox: tests/referrals/test_views.py.
 REFERRAL_PAGES = [
