@@ -19,7 +19,7 @@ from django.db.models.functions import Lower, Replace
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.models.search import collect_words_trigger
+from crm.models.search import collect_words_trigger, rank_index
 from crm.models.tenancy import IndustryCode, Membership, Municipality, Operator, ScopedQuerySet
 from crm.scoping import remembered
 from crm.validators import validate_cvr, validate_p_number
@@ -154,6 +154,7 @@ class Company(models.Model):
                 OpClass(F("search_name"), name="gin_trgm_ops"),
                 name="company_name_trgm",
             ),
+            rank_index("company_name_rank"),
             models.Index(fields=["municipality", "name"]),
             # The list's order (crm.pagination): a hub's page reads ~5 rows per row shown.
             models.Index(fields=["name", "id"], name="company_name_id"),
@@ -317,6 +318,7 @@ class Founder(models.Model):
         verbose_name_plural = _("iværksættere")
         indexes = [
             GinIndex(OpClass(F("search_name"), name="gin_trgm_ops"), name="founder_name_trgm"),
+            rank_index("founder_name_rank"),
             models.Index(fields=["name", "id"], name="founder_name_id"),  # the list's order
         ]
         triggers = [collect_words_trigger()]
