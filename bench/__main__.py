@@ -25,7 +25,7 @@ import time
 
 from bench.database import use_bench_database
 
-PARTS = ["search", "attainment", "pdf", "pages", "load", "imports"]
+PARTS = ["search", "attainment", "pdf", "pages", "load", "imports", "evaluations"]
 
 
 def main() -> None:
@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50, help="timed runs per search query")
     parser.add_argument("--attainment-runs", type=int, default=3)
     parser.add_argument("--pdf-runs", type=int, default=5)
+    parser.add_argument("--evaluation-rows", type=int, default=50_000, help="answers (evaluations)")
     parser.add_argument("--load-users", type=int, default=50, help="simulated users (load)")
     parser.add_argument("--load-seconds", type=int, default=120, help="how long (load)")
     parser.add_argument("--explain", nargs="*", default=[], metavar="GOAL",
@@ -67,7 +68,7 @@ def main() -> None:
     load_reference_data()
     results = []
     reloaded = ensure_companies(options, results)
-    if set(parts) & {"attainment", "pdf", "pages", "load"}:
+    if set(parts) & {"attainment", "pdf", "pages", "load", "evaluations"}:
         sizes = national.NationalSizes(
             founders=options.founders,
             sessions=options.sessions,
@@ -99,6 +100,10 @@ def main() -> None:
         from bench import imports
 
         results += imports.run()
+    if "evaluations" in parts:
+        from bench import evaluations
+
+        results += evaluations.run(rows=options.evaluation_rows)
     print_table(results)
 
 
