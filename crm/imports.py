@@ -470,7 +470,8 @@ def text_fields(row: Row, names: list[str], limits: dict[str, int]) -> dict:
 
 def parse_company(row: Row, ctx: Context) -> Staged:
     cvr_text = parse_cvr(row, ctx, required=True)
-    ctx.once(row, "cvr", ("cvr", cvr_text))
+    if cvr_text:
+        ctx.once(row, "cvr", ("cvr", cvr_text))
     p_number = row.text("p_number").replace(" ", "")
     if p_number:
         if not (len(p_number) == 10 and p_number.isascii() and p_number.isdigit()):
@@ -825,9 +826,9 @@ def run_batch(batch: ImportBatch) -> ImportBatch:
         if batch.kind == Kind.CONSENTS:
             name_recording_operator(batch)
         ImportStagingRow.objects.filter(batch=batch).delete()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT now()")  # the time of the history events (transaction start)
-            batch.finished_at = cursor.fetchone()[0]
+        events = history_model(model).objects.order_by("-pgh_id").values_list("pgh_id", flat=True)
+        batch.history_mark = events.first() or 0
+        batch.finished_at = timezone.now()
         batch.state, batch.rows_done = ImportBatch.State.DONE, batch.rows_total
         batch.save()
         municipalities = touched_municipalities(batch, model)
@@ -961,7 +962,7 @@ def undo_blockers(batch: ImportBatch) -> list[str]:
     created = ImportRecord.objects.filter(batch=batch, action=ImportRecord.Action.CREATED)
     changed = (
         history_model(model)
-        .objects.filter(pgh_obj_id__in=ids, pgh_created_at__gt=batch.finished_at)
+        .objects.filter(pgh_obj_id__in=ids, pgh_id__gt=batch.history_mark)
         .values_list("pgh_obj_id", flat=True)
         .distinct()
     )
@@ -983,10 +984,28 @@ def undo_blockers(batch: ImportBatch) -> list[str]:
     return blockers
 
 
+def reverse_relations(model) -> list:
+    """Every relation that points at ``model``, the hidden ones (``related_name="+"``, such
+    as an evaluation's or a consent read's company) included: ``_meta.related_objects``
+    leaves those out. A many-to-many comes once (not again as its table's foreign key);
+    other models' change history is history, not a reference."""
+    from pghistory.models import Event
+
+    return [
+        f
+        for f in model._meta.get_fields(include_hidden=True)
+        if f.is_relation
+        and f.auto_created
+        and not f.concrete
+        and not f.related_model._meta.auto_created
+        and (f.field.name == "pgh_obj" or not issubclass(f.related_model, Event))
+    ]
+
+
 def references(model, ids):
     """(relation, rows) of every other table that refers to one of ``ids`` (history
     excluded), the non-empty ones only."""
-    for rel in model._meta.related_objects:
+    for rel in reverse_relations(model):
         if rel.field.name == "pgh_obj":
             continue
         if rel.many_to_many:

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from crm.imports import import_municipality_ids, recompute_contracts
+from crm.imports import import_municipality_ids, recompute_contracts, reverse_relations
 from crm.models import Company, Founder
 from crm.services import DomainError
 
@@ -55,7 +55,7 @@ def check_can_merge(user, survivor, duplicate) -> None:
 
 def relations(model):
     """(related model, field name, many-to-many) of every table that refers to ``model``."""
-    for rel in model._meta.related_objects:
+    for rel in reverse_relations(model):
         if rel.many_to_many:
             through = rel.through
             field = next(

@@ -66,6 +66,7 @@ class Migration(migrations.Migration):
                 ("errors", models.JSONField(default=list)),
                 ("message", models.TextField(blank=True)),
                 ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("history_mark", models.BigIntegerField(blank=True, null=True)),
                 ("undone_at", models.DateTimeField(blank=True, null=True)),
                 (
                     "created_by",

@@ -50,6 +50,9 @@ class ImportBatch(models.Model):
     errors = models.JSONField(default=list)
     message = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The newest change-history event when the import committed: a later event of one of its
+    # records means something else changed it (ids, unlike times, differ within a transaction).
+    history_mark = models.BigIntegerField(null=True, blank=True)
     undone_at = models.DateTimeField(null=True, blank=True)
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

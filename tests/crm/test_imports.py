@@ -13,9 +13,10 @@ from crm.models import (
     GuidanceSession,
     ImportBatch,
     ImportStagingRow,
+    Membership,
 )
 from crm.services import DomainError, do_update_company
-from tests.conftest import CPR, CVRS, assert_four_users
+from tests.conftest import CPR, CVRS, assert_four_users, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -244,8 +245,10 @@ def test_the_pages_map_check_confirm_and_undo(world, company, run):
     assert 'value="CVR-nr" selected' in page.content.decode()
     with run():
         response = client.post(reverse("import-detail", args=[batch.pk]), batch.mapping)
-    page = client.get(reverse("import-progress", args=[batch.pk])).content.decode()
-    assert "Linje 3" in page or ">3<" in page
+    poll = client.get(reverse("import-detail", args=[batch.pk]), headers={"HX-Request": "true"})
+    page = poll.content.decode()
+    assert page.strip().startswith('<div id="import-state" data-state="checked"')
+    assert "<td>3</td><td>CVR-nr</td>" in page
     errors = client.get(reverse("import-errors", args=[batch.pk]))
     assert errors["Content-Disposition"].startswith("attachment")
     assert client.post(reverse("import-confirm", args=[batch.pk])).status_code == 400
@@ -254,15 +257,14 @@ def test_the_pages_map_check_confirm_and_undo(world, company, run):
 def test_import_pages_for_the_four_users(world, run):
     data = imports.csv_text([COMPANY_HEADER, company_row(CVRS[1], "Ny ApS")])
     batch = imports.do_start_import(world.manager, kind="companies", name="x.csv", data=data)
-    for name in ["import-detail", "import-progress"]:
-        assert_four_users(
-            world, reverse(name, args=[batch.pk]), allowed=world.manager, no_right=world.consultant
-        )
-    assert_four_users(
-        world, reverse("import-list"), allowed=world.manager, no_right=world.consultant
-    )
-    # Without a record of its own, the outsider may import nowhere: 403 like the consultant.
-    assert world.client_for(world.outsider).get(reverse("import-start")).status_code == 403
+    url = reverse("import-detail", args=[batch.pk])
+    assert_four_users(world, url, allowed=world.manager, no_right=world.consultant)
+    # The pages without a batch: a manager only; the outsider, a manager nowhere, 403.
+    for name in ["import-list", "import-start"]:
+        assert world.client_for(world.manager).get(reverse(name)).status_code == 200
+        for user in (world.consultant, world.viewer, world.outsider):
+            assert world.client_for(user).get(reverse(name)).status_code == 403
+        assert world.client_for(None).get(reverse(name)).status_code == 302
     with run():
         imports.do_set_mapping(batch, batch.mapping)
     batch.refresh_from_db()
@@ -300,7 +302,26 @@ def test_the_api_uploads_previews_confirms_and_undoes(world, company, run):
     assert Company.objects.filter(cvr=CVRS[1]).exists()
     assert client.post(reverse("api-import-undo", args=[pk])).status_code == 200
     assert not Company.objects.filter(cvr=CVRS[1]).exists()
-    outsider = world.client_for(world.outsider)
-    assert outsider.get(reverse("api-import-detail", args=[pk])).status_code == 404
+    # A manager of another operator: 404; a consultant (no manager anywhere): 403.
+    other_manager = make_member(world.other_local, Membership.Role.MANAGER)
+    detail = reverse("api-import-detail", args=[pk])
+    assert world.client_for(other_manager).get(detail).status_code == 404
     assert world.client_for(world.consultant).get(reverse("api-import-list")).status_code == 403
     assert world.client_for(None).get(reverse("api-import-list")).status_code in (401, 403)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_check_and_the_import_run_in_a_real_worker_with_the_batch_id_only(world, real_worker):
+    from crm.tasks import check_import, run_import
+
+    header = ["CPR-nr", "Navn", "Kommune"]
+    data = imports.csv_text([header, [OTHER_CPR, "Bo Berg", "791"]])
+    batch = imports.do_start_import(world.manager, kind="founders", name="x.csv", data=data)
+    ImportBatch.objects.filter(pk=batch.pk).update(state="checking")
+    result = check_import.apply_async((batch.pk,), queue=real_worker.queue)
+    assert result.get(timeout=60) == batch.pk
+    batch.refresh_from_db()
+    assert (batch.state, batch.created_count, batch.file_path) == ("checked", 1, "")
+    ImportBatch.objects.filter(pk=batch.pk).update(state="importing")
+    run_import.apply_async((batch.pk,), queue=real_worker.queue).get(timeout=60)
+    assert Founder.objects.get(name="Bo Berg").masked_cpr == "020285-xxxx"
