@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -106,10 +107,17 @@ def dashboard_context(request, contract) -> dict:
 
 
 def matrix_row(goal, found, links, municipalities) -> list[dict]:
-    """A goal's cells in the table by municipality, each linked to its rows."""
+    """A goal's cells in the table by municipality, each linked to its rows; the value's
+    text made here, by the template's own filter (a table of 13 municipalities has hundreds
+    of cells: resolved in the template, they cost more than the rest of the page)."""
     cells = found.latest[goal.pk]
     return [
-        {"snap": snap, "url": links.url(goal, snap)}
+        {
+            "snap": snap,
+            "url": links.url(goal, snap),
+            "status": snap.status if snap else "no_data",
+            "text": (floatformat(snap.value, "-1g") if snap else "") or "–",
+        }
         for snap in (cells.get(m.pk) for m in municipalities)
     ]
 
