@@ -138,11 +138,12 @@ def first_answer(ask, budget: Budget | None):
 
 class Caller:
     """HTTP with one deadline over all attempts: urllib3 retries a lost connection and a
-    502/503/504 once more; each attempt may use what is left of the budget."""
+    502/503/504; each attempt may use its share of what is left of the budget."""
 
     def __init__(self, budget: Budget):
         self.deadline = time.monotonic() + budget.seconds
         self.seconds = budget.seconds
+        self.attempts = budget.retries + 1
         retry = Retry(
             total=budget.retries,
             connect=budget.retries,
@@ -167,7 +168,9 @@ class Caller:
         if left <= 0:
             raise self.too_slow()
         try:
-            response = self.session.request(method, url, timeout=Timeout(total=left), **kwargs)
+            # Each attempt gets its share, so that a retry too ends within the deadline.
+            timeout = Timeout(total=left / self.attempts)
+            response = self.session.request(method, url, timeout=timeout, **kwargs)
         except (requests.Timeout, requests.ConnectionError) as error:
             raise self.too_slow() from error
         except requests.RequestException as error:
