@@ -33,9 +33,12 @@ def timed_row(
     below_ms: float | None = None,
 ) -> Row:
     """A row of two times in milliseconds whose goal is ``measured <= at_most x reference``
-    or ``measured < below_ms``."""
+    or ``measured < below_ms`` (neither: no goal, the row is for the record)."""
     ratio = measured / reference if reference else float("inf")
-    met = ratio <= at_most if at_most is not None else measured < below_ms
+    if at_most is not None:
+        met = ratio <= at_most
+    else:
+        met = measured < below_ms if below_ms is not None else None
     return Row(name, ms(measured), ms(reference), f"{ratio:.2f}x", goal, met)
 
 
