@@ -8,7 +8,7 @@ from functools import reduce
 
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordDistance
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Lower
 
@@ -100,11 +100,10 @@ def in_index_order():
     """No bitmap scan and no sort for the queries inside: the planner may otherwise collect
     every match of a common word from the GiST index (a bitmap scan that reads all of it, about
     a second at 1M names) to sort them, where reading them in index order stops after a page."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET enable_bitmapscan = off; SET enable_sort = off")
-    try:
+    with transaction.atomic():  # SET LOCAL: undone with the transaction if the query fails
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off")
         yield
-    finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET enable_bitmapscan; RESET enable_sort")
 
