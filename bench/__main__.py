@@ -126,6 +126,10 @@ def ensure_national(sizes, reload: bool, results: list) -> None:
 
     if not reload and national.loaded(sizes):
         print(f"National rows already loaded ({national.describe(sizes)}; --reload to load again)")
+        from crm.models import Consent
+
+        if not Consent.objects.exists():  # loaded before the bench made consents
+            print(f"  {national.load_consents():,} consents loaded", flush=True)
         return
     print(f"Loading {national.describe(sizes)} and the six contracts ...", flush=True)
     started = time.perf_counter()

@@ -103,9 +103,50 @@ def load(sizes: NationalSizes) -> dict[str, float]:
         copy_table(table, columns, lines(world, count))
         seconds[table.split("_", 1)[1]] = time.perf_counter() - started
     started = time.perf_counter()
+    load_consents()
+    seconds["consents"] = time.perf_counter() - started
+    started = time.perf_counter()
     seed_contracts()
     seconds["contracts"] = time.perf_counter() - started
     return seconds
+
+
+def load_consents() -> int:
+    """A consent behind every referral to an operator, as referring needs one: given by the
+    referred company or founder when the referral was sent, recorded by the sender (who
+    guided it: confirmed at once), named to the target operator or, one in five, to all
+    operators. The sessions lists' consent branch then has realistic work at national volume.
+    Returns the number of consents."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")  # no history triggers
+        cursor.execute("TRUNCATE crm_consent CASCADE")
+        cursor.execute(
+            """
+            INSERT INTO crm_consent (company_id, founder_id, given_on, scope, recorded_by_id,
+                operator_id, recorded_at, confirmed_at, confirmation, method, document,
+                correction_reason, link_nonce, link_sent_to)
+            SELECT DISTINCT ON (r.company_id, r.founder_id, r.target_operator_id)
+                r.company_id, r.founder_id, r.sent_at::date,
+                CASE WHEN r.id % 5 = 0 THEN 'all' ELSE 'named' END,
+                r.sent_by_id, r.sender_operator_id, r.sent_at, r.sent_at, 'guided', 'meeting',
+                '', r.target_operator_id::text, '', ''
+            FROM referrals_referral r WHERE r.target_operator_id IS NOT NULL
+            ORDER BY r.company_id, r.founder_id, r.target_operator_id, r.sent_at
+            """
+        )
+        # correction_reason carried the target operator for this one statement
+        cursor.execute(
+            """
+            INSERT INTO crm_consent_operators (consent_id, operator_id)
+            SELECT id, correction_reason::bigint FROM crm_consent WHERE scope = 'named'
+            """
+        )
+        cursor.execute("UPDATE crm_consent SET correction_reason = ''")
+        cursor.execute("SELECT count(*) FROM crm_consent")
+        count = cursor.fetchone()[0]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crm_consent; ANALYZE crm_consent_operators")
+    return count
 
 
 def prepare(sizes: NationalSizes) -> World:
