@@ -26,7 +26,7 @@ run: install
 	$(SERVICES) -- $(PY) manage.py seed_demo
 	$(SERVICES) -- $(PY) manage.py seed_referrals
 	$(SERVICES) -- $(PY) manage.py seed_contracts
-	$(SERVICES) -- bin/serve
+	$(SERVICES) --broker -- bin/serve
 
 ## make test: linter and the whole test suite against real PostgreSQL and Redis
 test: install lint

@@ -6,10 +6,13 @@ that took it would fail with a 500), and an address that names no route answers 
 /api/ like the API's own 404s. Malformed ids never reach a view: the API router
 (``crm.routers``) and the page routes take digits only."""
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views import defaults
-from rest_framework.exceptions import NotFound
+from django.views.decorators.csrf import requires_csrf_token
+from rest_framework.exceptions import NotFound, PermissionDenied
 
 NUL = "\x00"
 
@@ -48,7 +51,33 @@ class RefuseNulMiddleware:
 
 def not_found(request, exception):
     """handler404: under /api/ the same JSON as DRF's own 404 (``{"detail": ...}``), so an
-    API client reads one shape for "no such route" and "no such row"; pages as Django does."""
+    API client reads one shape for "no such route" and "no such row"; pages in Danish inside
+    the shell, with a way back."""
     if is_api(request):
         return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
-    return defaults.page_not_found(request, exception)
+    return render(request, "404.html", {"back": way_back(request)}, status=404)
+
+
+def forbidden(request, exception):
+    """handler403: as ``not_found``, DRF's shape under /api/ and the shell for pages."""
+    if is_api(request):
+        return JsonResponse({"detail": str(PermissionDenied.default_detail)}, status=403)
+    return render(request, "403.html", {"back": way_back(request)}, status=403)
+
+
+@requires_csrf_token
+def server_error(request):
+    """handler500: rendered without the request's context (no user, no database, no menu),
+    since any of those may be what failed."""
+    if is_api(request):
+        return JsonResponse({"detail": _("Der opstod en fejl på serveren.")}, status=500)
+    return HttpResponseServerError(loader.get_template("500.html").render())
+
+
+def way_back(request) -> str | None:
+    """The page the user came from, when it is one of ours."""
+    referer = request.META.get("HTTP_REFERER", "")
+    allowed = url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return referer if allowed and referer != request.build_absolute_uri() else None

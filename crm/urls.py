@@ -8,7 +8,9 @@ from crm.views import account, imports, merging, records, register, shell
 
 SUBJECT_KINDS = [("virksomheder", "company"), ("ivaerksaettere", "founder")]
 
+handler403 = "crm.bad_input.forbidden"
 handler404 = "crm.bad_input.not_found"
+handler500 = "crm.bad_input.server_error"
 
 urlpatterns = [
     path("", shell.home, name="home"),

@@ -3,7 +3,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from crm import queries
 from crm.models import Membership, Municipality, Notification, Operator
 from crm.notifications import do_mark_read
 from crm.pagination import paginate
@@ -14,6 +13,7 @@ from crm.permissions import (
     has_municipality_perm,
     roles_of,
 )
+from reporting import start
 
 # The landing page a role sees first; a user with several roles gets the first in this order.
 LANDING_ORDER = [
@@ -24,6 +24,15 @@ LANDING_ORDER = [
 ]
 
 
+# What each role's start page reads (reporting reads every app; the shell only shows it).
+START_PAGES = {
+    Membership.Role.CONSULTANT: start.consultant_start,
+    Membership.Role.TRIAGE: start.triage_start,
+    Membership.Role.MANAGER: start.manager_start,
+    Membership.Role.VIEWER: start.viewer_start,
+}
+
+
 @login_required
 def home(request):
     roles = roles_of(request.user)
@@ -31,16 +40,11 @@ def home(request):
     memberships = Membership.objects.filter(
         user=request.user, operator__active=True
     ).select_related("operator")
-    follow_ups = (
-        queries.follow_ups_due(request.user, timezone.localdate())[:10]
-        if role == Membership.Role.CONSULTANT
-        else []
-    )
-    return render(
-        request,
-        "crm/home.html",
-        {"role": role, "memberships": memberships, "sessions": follow_ups},
-    )
+    today = timezone.localdate()
+    context = {"role": role, "memberships": memberships, "today": today}
+    if role:
+        context.update(START_PAGES[role](request.user, today))
+    return render(request, "crm/home.html", context)
 
 
 @login_required

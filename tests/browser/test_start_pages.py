@@ -1,0 +1,45 @@
+"""Each role's start page at 1366x768 shows what the role needs, from real data."""
+
+import datetime
+
+import pytest
+
+from referrals.calendar import add_working_days
+from tests.browser.conftest import log_in, screenshot
+from tests.conftest import PASSWORD
+from tests.crm.test_query_counts import Rows
+from tests.crm.test_start_pages import contract_with_snapshots, follow_up, referral_due
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+TODAY = datetime.date.today()
+
+
+def test_each_role_lands_on_what_it_needs(world, live_server, chromium):
+    rows = Rows(world)
+    referral_due(rows, 0, TODAY - datetime.timedelta(days=3))
+    referral_due(rows, 1, TODAY)
+    referral_due(rows, 2, add_working_days(TODAY, 1))
+    follow_up(rows, 3, TODAY - datetime.timedelta(days=1))
+    contract_with_snapshots(world)
+    expected = {
+        # role: (a selector that must show, a text the page must hold)
+        "consultant": ('[data-count="waiting"]', "4 henvisninger venter, heraf 1 over fristen."),
+        "triage": ('[data-count="overdue"]', "Over fristen"),
+        "manager": ("[data-contract] .badge.status-on_track", "Holdets måned"),
+        "viewer": ("[data-contract] .badge.status-on_track", "Vejledte virksomheder 1\tPå vej"),
+    }
+    for role, (selector, text) in expected.items():
+        context = chromium.new_context(locale="da-DK", viewport={"width": 1366, "height": 768})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        log_in(page, live_server, getattr(world, role).username, PASSWORD)
+        page.wait_for_selector(f"[data-landing={role}]")
+        assert page.locator(selector).first.is_visible(), role
+        body = page.inner_text("main")
+        assert text in body, role
+        assert "Der er ingen henvisninger i køen" not in body
+        assert "når de er registreret" not in body
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), role
+        screenshot(page, f"start-page-{role}-1366")
+        context.close()
