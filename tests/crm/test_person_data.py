@@ -11,6 +11,7 @@ from django.urls import get_resolver, reverse
 from contracts.models import BudgetLine, Contract, Goal, PaymentRule
 from contracts.services import compute_attainment
 from crm import services
+from crm.imports import do_start_import
 from crm.models import Notification
 from referrals.models import Adviser
 from referrals.services import send_referral
@@ -108,6 +109,12 @@ def records(world, company, founder):
         "budget_line": BudgetLine.objects.create(contract=contract, name="Løn", amount=100000),
         "payment_rule": PaymentRule.objects.create(contract=contract, kind="founder", amount=2500),
         "municipality": world.home,
+        "import": do_start_import(
+            world.manager,
+            kind="companies",
+            name="virksomheder.csv",
+            data=f"CVR-nr;Virksomhedsnavn\n{company.cvr};{company.name}\n".encode(),
+        ),
     }
 
 
