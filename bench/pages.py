@@ -175,9 +175,9 @@ def wait_for(base: str, process, log) -> None:
             log.seek(0)
             raise SystemExit(f"gunicorn ended ({process.returncode}):\n{log.read()}")
         try:
-            requests.get(base + reverse("login"), timeout=5)
+            requests.get(base + reverse("login"), timeout=30)  # a worker's first page is slow
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
     raise SystemExit("gunicorn did not answer within 60 s")
 
