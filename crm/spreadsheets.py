@@ -1,4 +1,10 @@
-"""CSV and XLSX files of a table (a header and rows), for every export (contracts, reporting).
+"""CSV and XLSX files of a table (a header and rows): the one writer of every export
+(contracts, reporting, imports' error files).
+
+The CSV is Danish Excel's own dialect, so that a double-click opens it in columns: a semicolon
+between cells, a decimal comma, dates as dd.mm.yyyy and a UTF-8 byte order mark (without it
+Excel reads the file as Windows-1252 and "Ø" turns into "Ã˜"). In the XLSX a date is a date
+cell and a number a number cell, so that both sort and sum.
 
 Text that a spreadsheet would take for a formula is written as text: a company named
 ``=HYPERLINK(...)`` must not become a link in the file a consultant opens (OWASP, CSV
@@ -6,10 +12,13 @@ injection).
 """
 
 import csv
+import datetime
 import io
 import itertools
+from decimal import Decimal
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
+from django.utils import timezone
 
 # OWASP's list: a cell starting with one of these is read as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -18,6 +27,17 @@ CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+DATE_FORMAT, DATETIME_FORMAT = "%d.%m.%Y", "%d.%m.%Y %H:%M"
+XLSX_DATE, XLSX_DATETIME = "dd.mm.yyyy", "dd.mm.yyyy hh:mm"
+
+
+def table_response(header: list[str], rows: list[list], *, name: str, fmt: str) -> HttpResponse:
+    """The table as a download ``name``.``fmt``; a format other than CSV or XLSX does not
+    exist (404)."""
+    if fmt not in CONTENT_TYPES:
+        raise Http404
+    data = table_file(header, rows, fmt=fmt, title=name)
+    return file_response(data, CONTENT_TYPES[fmt], f"{name}.{fmt}")
 
 
 def table_file(header: list[str], rows: list[list], *, fmt: str, title: str) -> bytes:
@@ -47,10 +67,29 @@ def file_response(data: bytes, content_type: str, name: str) -> HttpResponse:
     return response
 
 
+def local(value: datetime.datetime) -> datetime.datetime:
+    """A stored (aware) time as the wall-clock time in Denmark, without a zone: what a
+    spreadsheet can hold."""
+    return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+
+
+def csv_cell(value) -> str:
+    """A cell as Danish Excel reads it: 3,5 and 02.03.2026; a bool as ja/nej."""
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    if isinstance(value, float | Decimal):
+        return str(value).replace(".", ",")
+    if isinstance(value, datetime.datetime):
+        return local(value).strftime(DATETIME_FORMAT)
+    if isinstance(value, datetime.date):
+        return value.strftime(DATE_FORMAT)
+    return "" if value is None else str(value)
+
+
 def table_csv(header: list[str], rows: list[list]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
-    writer.writerows(safe_rows(header, rows))
+    writer.writerows([csv_cell(value) for value in row] for row in safe_rows(header, rows))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel reads it as UTF-8
 
 
@@ -60,7 +99,23 @@ def table_xlsx(header: list[str], rows: list[list], title: str) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])  # Excel's limit on sheet names
     for row in safe_rows(header, rows):
-        sheet.append(row)
+        sheet.append([xlsx_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def xlsx_cell(sheet, value):
+    """Dates and times as date cells shown the Danish way; everything else as it is
+    (openpyxl writes int, float and Decimal as number cells)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(value, datetime.datetime):
+        cell = WriteOnlyCell(sheet, value=local(value))
+        cell.number_format = XLSX_DATETIME
+        return cell
+    if isinstance(value, datetime.date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = XLSX_DATE
+        return cell
+    return value

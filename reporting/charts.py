@@ -56,47 +56,35 @@ def sparkline(values: list, *, title: str, width: int = 120, height: int = 28) -
     return svg(width, height, title, desc, body)
 
 
-def bar_chart(
-    rows: list[tuple[str, float]],
-    *,
-    title: str,
-    unit: str = "",
-    width: int = 560,
-    bar_height: int = 18,
-) -> SafeString:
-    """Horizontal bars with their labels and values written out."""
-    label_width, gap = 170, 6
-    height = max(1, len(rows)) * (bar_height + gap) + gap
+def bar_chart(rows: list[tuple[str, float]], *, title: str, unit: str = "") -> SafeString:
+    """Horizontal bars as a table: a label, a bar and its value written out. The words are
+    the page's own text (legible at any width, read by screen readers as a table); only the
+    bar is drawn, stretched to its cell."""
     top = max((float(value or 0) for _, value in rows), default=0) or 1
-    scale = (width - label_width - 70) / top
-    # format_html escapes its arguments into strings: numbers are formatted first.
-    bars = format_html_join(
+    body = format_html_join(
         "",
-        '<text x="{}" y="{}" font-size="11" text-anchor="end" fill="{}">{}</text>'
-        '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>'
-        '<text x="{}" y="{}" font-size="11" fill="{}">{}{}</text>',
+        '<tr><th scope="row">{}</th><td class="bar"><svg viewBox="0 0 100 10" '
+        'preserveAspectRatio="none" aria-hidden="true" focusable="false">'
+        '<rect width="{}" height="10" fill="{}"/></svg></td><td class="num">{}{}</td></tr>',
         (
-            (
-                label_width - 6,
-                gap + i * (bar_height + gap) + bar_height - 5,
-                INK,
-                label,
-                label_width,
-                gap + i * (bar_height + gap),
-                f"{float(value or 0) * scale:.1f}",
-                bar_height,
-                ACCENT,
-                f"{label_width + float(value or 0) * scale + 4:.1f}",
-                gap + i * (bar_height + gap) + bar_height - 5,
-                INK,
-                number(value),
-                unit,
-            )
-            for i, (label, value) in enumerate(rows)
+            (label, f"{float(value or 0) / top * 100:.1f}", ACCENT, number(value), unit)
+            for label, value in rows
         ),
     )
-    desc = "; ".join(f"{label}: {number(value)}{unit}" for label, value in rows)
-    return svg(width, height, title, desc, bars)
+    return format_html(
+        '<table class="bar-chart"><caption>{}</caption><tbody>{}</tbody></table>', title, body
+    )
+
+
+AXIS_FONT = 14  # px at the chart's own width; the page never shows it narrower (CSS)
+
+
+def ticks(top: float) -> list[float]:
+    """Four or five round values from 0 to at least ``top`` for the value axis."""
+    raw = top / 4
+    magnitude = 10 ** (len(str(int(raw))) - 1) if raw >= 1 else 1
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    return [step * i for i in range(5) if step * (i - 1) < top]
 
 
 def pace_chart(
@@ -106,45 +94,89 @@ def pace_chart(
     start: datetime.date,
     end: datetime.date,
     title: str,
-    width: int = 560,
-    height: int = 200,
+    width: int = 640,
+    height: int = 260,
 ) -> SafeString:
-    """The value so far against the straight line from zero to the target."""
-    pad = 30
+    """The value so far against the straight line from zero to the target, on a value axis
+    with round ticks and a time axis from the period's start to its end."""
+    left, right, top_pad, bottom = 56, 20, 14, 44
     days = max(1, (end - start).days)
-    top = max([float(target or 0)] + [float(v) for _, v in history if v is not None]) or 1
+    values = [float(v) for _, v in history if v is not None]
+    scale = ticks(max([float(target or 0), *values]) or 1)
+    top = scale[-1] or 1
 
     def x(day):
-        return pad + (day - start).days / days * (width - 2 * pad)
+        return left + (day - start).days / days * (width - left - right)
 
     def y(value):
-        return height - pad - float(value) / top * (height - 2 * pad)
+        return height - bottom - float(value) / top * (height - top_pad - bottom)
 
-    line = format_html(
-        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-dasharray="4 3"/>',
-        f"{x(start):.1f}",
-        f"{y(0):.1f}",
-        f"{x(end):.1f}",
-        f"{y(target):.1f}",
-        MUTED,
-    )
-    actual = " ".join(f"{x(day):.1f},{y(value):.1f}" for day, value in history if value is not None)
+    middle = start + datetime.timedelta(days=days // 2)
     body = format_html(
-        '{}<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5"/>'
-        '<line x1="{p}" y1="{b}" x2="{r}" y2="{b}" stroke="{l}"/>'
-        '<text x="{p}" y="{t}" font-size="11" fill="{i}">{s}</text>'
-        '<text x="{r}" y="{t}" font-size="11" text-anchor="end" fill="{i}">{e}</text>',
-        line,
-        actual,
-        ACCENT,
-        p=pad,
-        b=height - pad,
-        r=width - pad,
-        l=LINE,
-        t=height - 10,
-        i=INK,
-        s=f"{start:%d.%m.%Y}",
-        e=f"{end:%d.%m.%Y}",
+        "{}{}{}{}",
+        value_axis(scale, y, left, width - right),
+        time_axis([start, middle, end], x, height - bottom),
+        format_html(
+            '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1.5" '
+            'stroke-dasharray="6 4"/>',
+            f"{x(start):.1f}",
+            f"{y(0):.1f}",
+            f"{x(end):.1f}",
+            f"{y(target):.1f}",
+            MUTED,
+        ),
+        format_html(
+            '<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5"/>',
+            " ".join(f"{x(day):.1f},{y(v):.1f}" for day, v in history if v is not None),
+            ACCENT,
+        ),
     )
     desc = "; ".join(f"{day:%d.%m.%Y}: {number(value)}" for day, value in history)
     return svg(width, height, title, f"{desc}. Mål {number(target)}", body)
+
+
+def value_axis(scale: list[float], y, x0: float, x1: float) -> SafeString:
+    """Grid lines at the ticks, each labelled left of the plot."""
+    return format_html_join(
+        "",
+        '<line x1="{x0}" y1="{y}" x2="{x1}" y2="{y}" stroke="{c}"/>'
+        '<text x="{lx}" y="{ty}" font-size="{f}" text-anchor="end" fill="{i}">{v}</text>',
+        (
+            {
+                "x0": x0,
+                "x1": x1,
+                "y": f"{y(tick):.1f}",
+                "c": LINE,
+                "lx": x0 - 6,
+                "ty": f"{y(tick) + AXIS_FONT / 3:.1f}",
+                "f": AXIS_FONT,
+                "i": INK,
+                "v": number(tick),
+            }
+            for tick in scale
+        ),
+    )
+
+
+def time_axis(days: list[datetime.date], x, base: float) -> SafeString:
+    """The dates under the plot: the first left-aligned, the last right-aligned."""
+    anchors = ["start", "middle", "end"]
+    return format_html_join(
+        "",
+        '<line x1="{x}" y1="{b}" x2="{x}" y2="{t}" stroke="{c}"/>'
+        '<text x="{x}" y="{ty}" font-size="{f}" text-anchor="{a}" fill="{i}">{d}</text>',
+        (
+            {
+                "x": f"{x(day):.1f}",
+                "b": base,
+                "t": base + 5,
+                "c": INK,
+                "ty": base + 8 + AXIS_FONT,
+                "f": AXIS_FONT,
+                "a": anchor,
+                "i": INK,
+                "d": f"{day:%d.%m.%Y}",
+            }
+            for day, anchor in zip(days, anchors, strict=True)
+        ),
+    )

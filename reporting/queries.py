@@ -18,7 +18,7 @@ from contracts.services import (
     managed_contracts,
     snapshot_history,
 )
-from crm.models import GuidanceSession
+from crm.models import GuidanceSession, ProgrammeEnrolment
 from crm.permissions import MEMBER
 from crm.services import operators_of
 from crm.subjects import subject_filter
@@ -50,6 +50,7 @@ class Reading:
     as_of: datetime.date
     value: Decimal | None
     numerator: Decimal | None
+    denominator: Decimal | None
     target: Decimal | None
     attainment: Decimal | None
     forecast: Decimal | None
@@ -62,8 +63,8 @@ class Reading:
 
 STATUS_LABELS = dict(Snapshot.Status.choices)
 READING_FIELDS = [
-    "goal_id", "municipality_id", "as_of", "value", "numerator", "target", "attainment",
-    "forecast", "status",
+    "goal_id", "municipality_id", "as_of", "value", "numerator", "denominator", "target",
+    "attainment", "forecast", "status",
 ]  # fmt: skip
 
 
@@ -204,6 +205,13 @@ def activity(user, start, end, municipality=None):
         "deadline": deadline,
         "themes": list(themes),
     }
+
+
+def programmes_visible_to(user) -> list[str]:
+    """The growth programmes of the enrolments the user may see: the choices of the
+    participant export."""
+    enrolments = ProgrammeEnrolment.objects.visible_to(user).order_by("programme")
+    return list(enrolments.values_list("programme", flat=True).distinct())
 
 
 def reports_visible_to(user):

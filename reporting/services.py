@@ -397,7 +397,7 @@ def participants(user, programme: str) -> tuple[list[str], list[list]]:
             e.company.cvr if e.company else e.founder.masked_cpr,
             e.municipality.name,
             e.growth_level,
-            e.started_on.strftime("%d.%m.%Y"),
+            e.started_on,
         ]
         for e in enrolments
     ]
@@ -425,7 +425,7 @@ def snapshot_table(contract) -> tuple[list[str], list[list]]:
             snap.goal.number,
             snap.goal.title,
             snap.municipality.name if snap.municipality else _("I alt"),
-            snap.as_of.strftime("%d.%m.%Y"),
+            snap.as_of,
             snap.value,
             snap.target,
             snap.attainment,

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q, prefetch_related_objects
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
@@ -20,7 +20,7 @@ from crm import queries as crm_queries
 from crm.models import ConsentAccess, Municipality, Theme
 from crm.pagination import paginate
 from crm.services import DomainError, NotAllowed
-from crm.spreadsheets import CONTENT_TYPES, file_response, table_file
+from crm.spreadsheets import table_response
 from crm.views.records import access_subject, require_any
 from referrals.models import OPEN_STATES, Referral
 from referrals.queries import referrals_visible_to
@@ -107,19 +107,30 @@ def dashboard_context(request, contract) -> dict:
 
 
 def matrix_row(goal, found, links, municipalities) -> list[dict]:
-    """A goal's cells in the table by municipality, each linked to its rows; the value's
-    text made here, by the template's own filter (a table of 13 municipalities has hundreds
-    of cells: resolved in the template, they cost more than the rest of the page)."""
+    """A goal's cells in the table by municipality, each linked to its rows, with the
+    number a share is taken of (n); the value's text made here, by the template's own
+    filter (a table of 13 municipalities has hundreds of cells: resolved in the template,
+    they cost more than the rest of the page)."""
     cells = found.latest[goal.pk]
+    share = goal.target_kind == Goal.TargetKind.SHARE
     return [
         {
             "snap": snap,
             "url": links.url(goal, snap),
             "status": snap.status if snap else "no_data",
-            "text": (floatformat(snap.value, "-1g") if snap else "") or "–",
+            "text": value_text(snap, share),
+            "n": floatformat(snap.denominator, "-1g")
+            if share and snap and snap.denominator
+            else "",
         }
         for snap in (cells.get(m.pk) for m in municipalities)
     ]
+
+
+def value_text(snap, share: bool) -> str:
+    if snap is None or snap.value is None:
+        return "–"
+    return floatformat(snap.value, "-1g") + (" %" if share else "")
 
 
 @login_required
@@ -178,6 +189,41 @@ def period_from(request) -> tuple[datetime.date, datetime.date]:
     return start, end
 
 
+def month_table(rows: list[dict], label) -> dict:
+    """Counts by month (``month``, ``n``) as a compact table: one row per ``label(row)``, one
+    cell (count, month's first and last day) per month, and each row's total, the largest
+    first."""
+    months = sorted({row["month"] for row in rows})
+    counts: dict = {}
+    for row in rows:
+        cells = counts.setdefault(label(row), dict.fromkeys(months, 0))
+        cells[row["month"]] += row["n"]
+    spans = [(month, month_end(month)) for month in months]
+    table = [
+        (
+            name,
+            [(n, *span) for n, span in zip(cells.values(), spans, strict=True)],
+            sum(cells.values()),
+        )
+        for name, cells in counts.items()
+    ]
+    return {
+        "months": spans,
+        "rows": sorted(table, key=lambda row: (-row[2], str(row[0]))),
+        "totals": [sum(cells[month] for cells in counts.values()) for month in months],
+    }
+
+
+def month_end(month: datetime.date) -> datetime.date:
+    return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(
+        days=1
+    )
+
+
+def consultant_name(row: dict) -> str:
+    return row["consultants__first_name"] or row["consultants__username"] or "–"
+
+
 @login_required
 def activity_dashboard(request):
     require_any(request.user, "manage_contracts")
@@ -189,13 +235,7 @@ def activity_dashboard(request):
     )
     data = queries.activity(request.user, start, end, municipality)
     themes = dict(Theme.choices)
-    for row in data["themes"]:
-        row["theme_label"] = themes.get(row["theme"], row["theme"])
-    months = {}
-    for row in data["per_consultant"]:
-        name = row["consultants__first_name"] or row["consultants__username"] or "–"
-        months.setdefault(name, 0)
-        months[name] += row["n"]
+    consultants = month_table(data["per_consultant"], consultant_name)
     hours = data["hours"]
     planned = (hours["sessions"] or 0) * 8
     done = sum(float(hours[k] or 0) for k in ("before", "during", "after"))
@@ -203,8 +243,11 @@ def activity_dashboard(request):
         "start": start,
         "end": end,
         "data": data,
+        "consultants": consultants,
+        "themes": month_table(data["themes"], lambda row: themes.get(row["theme"], row["theme"])),
         "consultant_chart": charts.bar_chart(
-            sorted(months.items()), title=_("Vejledninger pr. konsulent")
+            [(name, total) for name, _cells, total in consultants["rows"]],
+            title=_("Vejledninger pr. konsulent"),
         ),
         "hours_chart": charts.bar_chart(
             [(_("Planlagt (2+4+2)"), planned), (_("Registreret"), done)],
@@ -217,6 +260,7 @@ def activity_dashboard(request):
         ),
         "municipalities": Municipality.objects.for_user(request.user, "view_records"),
         "contracts": Contract.objects.visible_to(request.user, "manage_contracts"),
+        "programmes": queries.programmes_visible_to(request.user),
     }
     return render(request, "reporting/activity.html", context)
 
@@ -374,25 +418,18 @@ def report_list(request):
 # --- Exports -------------------------------------------------------------------------------
 
 
-def export_response(header, rows, *, name: str, fmt: str) -> HttpResponse:
-    if fmt not in CONTENT_TYPES:
-        raise Http404
-    data = table_file(header, rows, fmt=fmt, title=name)
-    return file_response(data, CONTENT_TYPES[fmt], f"{name}.{fmt}")
-
-
 @login_required
 def export_goals(request, pk: int, fmt: str):
     contract = access_contract(request.user, pk)
     header, rows = services.goal_table(contract)
-    return export_response(header, rows, name=f"maal-{contract.pk}", fmt=fmt)
+    return table_response(header, rows, name=f"maal-{contract.pk}", fmt=fmt)
 
 
 @login_required
 def export_snapshots(request, pk: int, fmt: str):
     contract = access_contract(request.user, pk)
     header, rows = services.snapshot_table(contract)
-    return export_response(header, rows, name=f"maalinger-{contract.pk}", fmt=fmt)
+    return table_response(header, rows, name=f"maalinger-{contract.pk}", fmt=fmt)
 
 
 @login_required
@@ -411,18 +448,18 @@ def export_referrals(request, fmt: str):
     ]
     rows = [
         [
-            r.sent_at.strftime("%d.%m.%Y"),
+            timezone.localdate(r.sent_at),
             r.municipality.name,
             r.sender_operator.name,
             str(r.target),
             r.get_state_display(),
-            r.due_on.strftime("%d.%m.%Y") if r.due_on else "",
-            r.contacted_at.strftime("%d.%m.%Y") if r.contacted_at else "",
+            r.due_on,
+            timezone.localdate(r.contacted_at) if r.contacted_at else None,
             r.subject.name,
         ]
         for r in referrals
     ]
-    response = export_response(header, rows, name="henvisninger", fmt=fmt)
+    response = table_response(header, rows, name="henvisninger", fmt=fmt)
     # It names companies and founders: exporting person data is itself logged.
     ExportLog.objects.create(user=request.user, kind="referrals", rows=len(rows))
     return response
@@ -435,4 +472,4 @@ def export_participants(request, fmt: str):
     if not programme:
         raise PermissionDenied(_("Vælg et vækstprogram."))
     header, rows = services.participants(request.user, programme)
-    return export_response(header, rows, name="deltagere", fmt=fmt)
+    return table_response(header, rows, name="deltagere", fmt=fmt)

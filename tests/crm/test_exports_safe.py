@@ -61,7 +61,7 @@ def test_numbers_dates_and_plain_text_stay_as_they_are():
     assert [kind for _, kind in cells[:3]] == ["n", "n", "n"]
     assert cells[3][0].date() == datetime.date(2026, 3, 2)
     assert cells[4] == ("Østergaard Smedie ApS", "s")
-    assert csv_rows(table_csv(["a"] * 7, [row]))[1][:2] == ["-12", "-3.5"]
+    assert csv_rows(table_csv(["a"] * 7, [row]))[1][:4] == ["-12", "-3,5", "0", "02.03.2026"]
 
 
 def test_a_header_starting_like_a_formula_is_text_too():

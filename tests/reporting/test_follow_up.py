@@ -320,7 +320,8 @@ def test_snapshots_over_time_export(world, contract):
     assert csv_lines[0].startswith("Mål;Titel;Kommune;Dato;Resultat")
     assert csv_lines[1].startswith(f"1;Kontaktede virksomheder;I alt;{yesterday};")
     assert csv_lines[2] == (
-        f"1;Kontaktede virksomheder;I alt;{TODAY:%d.%m.%Y};1.00;40.00;{snap.attainment};"
+        f"1;Kontaktede virksomheder;I alt;{TODAY:%d.%m.%Y};1,00;40,00;"
+        f"{str(snap.attainment).replace('.', ',')};"
         f"{snap.get_status_display()}"
     )
     assert csv_lines[3].startswith("1;Kontaktede virksomheder;Viborg;")
@@ -407,8 +408,8 @@ def test_the_activity_page_shows_labels_not_codes(world, company, referral):
 
     response = world.client_for(world.manager).get(reverse("activity-dashboard"))
 
-    assert "<td>Eksport</td>" in response.text and "<td>export</td>" not in response.text
-    assert "Sendt: 1" in response.text  # the chart's text alternative
+    assert '<th scope="row">Eksport</th>' in response.text and ">export<" not in response.text
+    assert '<th scope="row">Sendt</th><td class="bar">' in response.text  # the bar's label
 
 
 def test_the_dashboard_does_not_query_per_goal_or_municipality(world, contract):

@@ -28,7 +28,8 @@ def test_charts_are_svg_with_a_text_alternative():
     )
 
     assert "<title>Mål 1</title><desc>1, 3, 2</desc>" in line and "<polyline" in line
-    assert "Viborg: 12; Skive: 3,5" in bars
+    assert '<th scope="row">Skive</th>' in bars and '<td class="num">3,5</td>' in bars
+    assert "<caption>Vejledninger</caption>" in bars  # bars are a table: read as one
     assert "01.02.2026: 10. Mål 40" in pace
     assert "<desc>7</desc>" in sparkline([7], title="Kun én måling")  # nothing to draw yet
 
@@ -140,7 +141,7 @@ def test_goal_table_exports(world, contract):
     xlsx = client.get(reverse("export-goals", args=[contract.pk, "xlsx"])).content
 
     assert csv_text.splitlines()[0].startswith("Mål;Titel")
-    assert "1;Kontaktede virksomheder;40.00;1.00" in csv_text
+    assert "1;Kontaktede virksomheder;40,00;1,00" in csv_text  # Danish Excel: decimal comma
     sheet = load_workbook(io.BytesIO(xlsx)).active
     assert [cell.value for cell in sheet[1]][:2] == ["Mål", "Titel"]
     assert (

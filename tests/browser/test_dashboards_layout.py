@@ -1,0 +1,124 @@
+"""The dashboards read at 1366x768 and on a phone (390x844): the table by municipality
+scrolls inside its card with its first column in view, the charts' text is at least 12 px as
+drawn, and the activity page's themes over time is one row per theme."""
+
+import datetime
+
+import pytest
+
+from contracts.models import Contract, Goal, Snapshot
+from contracts.services import compute_attainment
+from crm import services
+from crm.models import Municipality
+from tests.browser.conftest import log_in, screenshot
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+TODAY = datetime.date.today()
+VIEWPORTS = {"desktop": (1366, 768), "phone": (390, 844)}
+THEMES = ["export", "green", "digital", "financing"]
+
+# What sticks out of its card, and the smallest text drawn in a chart (its font size times
+# the scale the SVG is drawn at; HTML text by its computed size).
+OVERFLOW = """sel => [...document.querySelectorAll(sel)]
+  .filter(card => card.scrollWidth > card.clientWidth + 1).map(card => card.id || card.className)"""
+SMALLEST_TEXT = """() => Math.min(
+  ...[...document.querySelectorAll('svg.chart text')].map(
+    t => parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getScreenCTM().a),
+  ...[...document.querySelectorAll('table.bar-chart th, table.bar-chart td')].map(
+    t => parseFloat(getComputedStyle(t).fontSize)))"""
+STICKY = """() => {
+  const frame = document.querySelector('#by-municipality .table-frame');
+  frame.scrollLeft = frame.scrollWidth;
+  const first = frame.querySelector('tbody th').getBoundingClientRect().left;
+  return [frame.scrollLeft, Math.abs(first - frame.getBoundingClientRect().left)];
+}"""
+
+
+@pytest.fixture
+def wide_contract(world, company):
+    """A contract over twenty municipalities (more columns than 1366 px hold): a count goal
+    measured on two dates (the pace chart) and a share with its n."""
+    municipalities = list(Municipality.objects.order_by("code")[:19]) + [world.home]
+    contract = Contract.objects.create(
+        kind="performance",
+        title="Resultatkontrakt for tyve kommuner",
+        starts_on=datetime.date(TODAY.year, 1, 1),
+        ends_on=datetime.date(TODAY.year, 12, 31),
+        status="active",
+    )
+    contract.municipalities.set(municipalities)
+    contract.parties.set([world.local])
+    Goal.objects.create(
+        contract=contract,
+        number="1",
+        title="Kontaktede virksomheder",
+        indicator="companies_contacted",
+        target=40,
+    )
+    Goal.objects.create(
+        contract=contract,
+        number="2",
+        title="Kvinder blandt de vejledte iværksættere",
+        indicator="founders_share",
+        params={"group": "women"},
+        target=30,
+        target_kind="share",
+    )
+    services.do_log_session(
+        world.consultant, company, operator=world.local, date=TODAY, tier="local", channel="visit"
+    )
+    compute_attainment(contract, TODAY - datetime.timedelta(days=20))
+    compute_attainment(contract, TODAY)
+    Snapshot.objects.filter(goal__number="2", as_of=TODAY).update(
+        value=25, numerator=3, denominator=12
+    )
+    return contract
+
+
+@pytest.fixture
+def themed_sessions(world, company):
+    """Sessions in five months, each on four themes: 20 month-theme pairs, four themes."""
+    month = TODAY.replace(day=1)
+    for _ in range(5):
+        services.do_log_session(
+            world.consultant,
+            company,
+            operator=world.local,
+            date=month,
+            tier="local",
+            channel="visit",
+            themes=THEMES,
+        )
+        month = (month - datetime.timedelta(days=1)).replace(day=1)
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_dashboards_fit_their_cards_with_legible_charts(
+    world, wide_contract, themed_sessions, live_server, page, viewport
+):
+    width, height = VIEWPORTS[viewport]
+    page.set_viewport_size({"width": width, "height": height})
+    log_in(page, live_server, world.manager.username, PASSWORD)
+
+    page.goto(f"{live_server.url}/rapporter/kontrakt/{wide_contract.pk}/")
+    page.wait_for_selector("#by-municipality .table-frame")
+    assert page.evaluate(OVERFLOW, "#by-municipality, .card.pace") == []
+    scrolled, offset = page.evaluate(STICKY)
+    assert scrolled > 0 and offset < 2  # scrolled inside the table, the goal column stays
+    goal_two = page.locator("#by-municipality tbody tr").nth(1)
+    assert "Andel (%)" in goal_two.inner_text() and "n = 12" in goal_two.inner_text()
+    assert page.locator(".card.pace svg.chart text").count() >= 5  # ticks and dates
+    assert page.evaluate(SMALLEST_TEXT) >= 12
+    page.evaluate("document.querySelector('#by-municipality .table-frame').scrollLeft = 0")
+    screenshot(page, f"contract-dashboard-{viewport}")
+
+    page.goto(f"{live_server.url}/rapporter/aktivitet/")
+    page.wait_for_selector("#themes table")
+    assert page.locator("#themes tbody tr").count() == len(THEMES)
+    assert page.locator("#themes thead th").count() == 1 + 5 + 1  # theme, months, total
+    assert page.evaluate(OVERFLOW, ".dashboard-grid > .card") == []
+    assert page.evaluate(SMALLEST_TEXT) >= 12
+    if viewport == "desktop":
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    screenshot(page, f"activity-dashboard-{viewport}")
