@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 INK, ACCENT, MUTED, LINE = "#1d2733", "#0b5cad", "#8a96a3", "#d8dee6"
 STATUS_COLOURS = {
@@ -60,6 +61,8 @@ def bar_chart(rows: list[tuple[str, float]], *, title: str, unit: str = "") -> S
     """Horizontal bars as a table: a label, a bar and its value written out. The words are
     the page's own text (legible at any width, read by screen readers as a table); only the
     bar is drawn, stretched to its cell."""
+    if not rows:
+        return format_html('<p class="empty">{}</p>', _("Intet at vise i perioden."))
     top = max((float(value or 0) for _, value in rows), default=0) or 1
     body = format_html_join(
         "",
