@@ -87,6 +87,6 @@ def test_a_manager_opens_the_activity_dashboard(world, company, live_server, pag
     )
     log_in(page, live_server, world.manager.username, PASSWORD)
     page.click("nav >> text=Aktivitet")
-    page.wait_for_selector("svg.chart")
+    page.wait_for_selector("table.bar-chart")
     assert "Vejledninger pr. konsulent" in page.inner_text("main")
     screenshot(page, "activity-dashboard")
