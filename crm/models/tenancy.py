@@ -52,8 +52,9 @@ def municipality_rights(user) -> dict[str, list[int]]:
     superuser status give no municipality (as guardian's ``get_objects_for_user`` with
     ``accept_global_perms=False, with_superuser=False``)."""
     kind = ContentType.objects.get_for_model(Municipality)
+    groups = user.groups.through.objects.filter(user=user).values("group_id")
     rows = (
-        GroupObjectPermission.objects.filter(group__user=user, content_type=kind)
+        GroupObjectPermission.objects.filter(group_id__in=groups, content_type=kind)
         .values_list("permission__codename", "object_pk")
         .union(
             UserObjectPermission.objects.filter(user=user, content_type=kind).values_list(
