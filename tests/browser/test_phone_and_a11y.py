@@ -107,9 +107,10 @@ def test_consultant_pages_fit_a_phone_and_pass_axe(world, field_work, live_serve
     assert not phone.locator("nav[aria-label=Hovedmenu]").is_visible()
     phone.click("#menu-toggle")
     assert phone.get_attribute("#menu-toggle", "aria-expanded") == "true"
+    screenshot(phone, "phone-consultant-menu-open")
+    found += problems_of(phone, "menu-open")
     phone.click("nav[aria-label=Hovedmenu] >> text=Virksomheder")
     phone.wait_for_url("**/virksomheder/")
-    screenshot(phone, "phone-consultant-menu-closed")
 
     pages = {
         "start": "/",
