@@ -2,8 +2,10 @@
 
 import datetime
 
+from cryptography.fernet import InvalidToken
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +27,7 @@ from crm.models import (
     Theme,
 )
 from crm.register_sync import check_p_number_free
-from crm.services import operators_of, works_for_hub
+from crm.services import operators_of, session_rule_errors, works_for_hub
 
 
 class DateInput(forms.DateInput):
@@ -145,6 +147,30 @@ class NoEchoInput(forms.TextInput):
         return None
 
 
+# A valid CPR number typed into a founder form that failed on something else is kept in the
+# answer as a hidden value: encrypted with the CPR key (crm.cpr) and signed, so the page never
+# holds it in plaintext and a posted value cannot be forged. It lapses after an hour.
+KEPT_CPR_SALT = "crm.founder-form.cpr"
+KEPT_CPR_MAX_AGE = 3600
+KEPT_CPR_NOTE = _(
+    "Det CPR-nummer, du skrev, er gemt (krypteret). Lad feltet stå tomt for at beholde det, "
+    "eller skriv et andet."
+)
+
+
+def keep_cpr(cpr_number: str) -> str:
+    return signing.dumps(cpr.encrypt(cpr_number).decode(), salt=KEPT_CPR_SALT)
+
+
+def kept_cpr(token: str) -> str:
+    """The CPR number in ``token``, or "" when it is missing, forged or lapsed."""
+    try:
+        encrypted = signing.loads(token, salt=KEPT_CPR_SALT, max_age=KEPT_CPR_MAX_AGE)
+        return cpr.decrypt(encrypted.encode())
+    except (signing.BadSignature, InvalidToken, ValueError, TypeError):
+        return ""
+
+
 class FounderForm(VersionedModelForm):
     cpr_number = forms.CharField(
         label=_("CPR-nummer"),
@@ -152,6 +178,7 @@ class FounderForm(VersionedModelForm):
         help_text=_("DDMMÅÅ-XXXX. Gemmes krypteret og vises derefter maskeret."),
         widget=NoEchoInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
+    cpr_kept = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Founder
@@ -170,12 +197,30 @@ class FounderForm(VersionedModelForm):
         super().__init__(*args, **kwargs)
         self.fields["municipality"].queryset = changeable_municipalities(user)
         if self.instance.pk:
-            del self.fields["cpr_number"]
-        else:
-            self.order_fields(["cpr_number"])
+            del self.fields["cpr_number"], self.fields["cpr_kept"]
+            return
+        self.order_fields(["cpr_number"])
+        if self.is_bound and self.kept_number():
+            self.fields["cpr_number"].required = False
+            self.fields["cpr_number"].help_text = KEPT_CPR_NOTE
+
+    def kept_number(self) -> str:
+        return kept_cpr(self.data.get(self.add_prefix("cpr_kept"), ""))
 
     def clean_cpr_number(self):
-        return cpr.clean_cpr(self.cleaned_data["cpr_number"])
+        typed = self.cleaned_data["cpr_number"]
+        number = cpr.clean_cpr(typed) if typed else self.kept_number()
+        if not number:
+            raise forms.ValidationError(self.fields["cpr_number"].error_messages["required"])
+        self.data = self.data.copy()  # the answer to a failed save carries it, encrypted
+        self.data[self.add_prefix("cpr_kept")] = keep_cpr(number)
+        self["cpr_number"].help_text = KEPT_CPR_NOTE  # the bound field copied the first one
+        return number
+
+    def clean(self):
+        data = super().clean()
+        data.pop("cpr_kept", None)  # read in clean_cpr_number; not a field of the founder
+        return data
 
 
 TIER_BY_OPERATOR_KIND = {
@@ -185,7 +230,20 @@ TIER_BY_OPERATOR_KIND = {
 }
 
 
+class ColleagueChoiceField(forms.ModelMultipleChoiceField):
+    """Colleagues by full name (the login name only for an account without one), as
+    checkboxes that crm/static/js/forms.js gives a filter box."""
+
+    widget = forms.CheckboxSelectMultiple(attrs={"class": "picker"})
+
+    def label_from_instance(self, user) -> str:
+        return user.get_full_name() or user.username
+
+
 class SessionForm(VersionedModelForm):
+    consultants = ColleagueChoiceField(
+        label=_("Konsulenter"), queryset=get_user_model().objects.none(), required=False
+    )
     themes = forms.MultipleChoiceField(
         label=_("Temaer"),
         choices=Theme.choices,
@@ -225,9 +283,8 @@ class SessionForm(VersionedModelForm):
             get_user_model()
             .objects.filter(memberships__operator__in=operators)
             .distinct()
-            .order_by("first_name", "username")
+            .order_by("first_name", "last_name", "username")
         )
-        self.fields["consultants"].required = False
         self.fields["consultants"].help_text = _("Tom: dig selv.")
         if self.instance.pk:  # a correction: the operator that logged the session stays
             self.fields["operator"].disabled = True
@@ -238,6 +295,13 @@ class SessionForm(VersionedModelForm):
             self.initial.setdefault("tier", TIER_BY_OPERATOR_KIND.get(operator.kind))
             self.initial.setdefault("channel", GuidanceSession.Channel.VISIT)
             self.initial.setdefault("themes", list(last_themes))
+
+    def clean(self):
+        data = super().clean()
+        for name, message in session_rule_errors(data, today=timezone.localdate()).items():
+            if name not in self.errors:
+                self.add_error(name, message)
+        return data
 
 
 class ConsentForm(forms.ModelForm):

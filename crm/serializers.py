@@ -9,6 +9,7 @@ A CPR number is accepted on create and never returned: responses carry ``masked_
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -29,7 +30,7 @@ from crm.models import (
 from crm.models.records import GrowthLevel
 from crm.permissions import ROLE_PERMISSIONS
 from crm.register_sync import check_p_number_free
-from crm.services import operators_of
+from crm.services import SESSION_RULE_FIELDS, operators_of, session_rule_errors
 from crm.validators import validate_cvr
 
 CHANGE = "change_records"
@@ -169,9 +170,7 @@ class CompanySerializer(serializers.ModelSerializer):
     def validate_cvr(self, cvr: str) -> str:
         """Written on create only: a wrong CVR number is corrected by merging two companies."""
         if self.instance is not None and cvr != self.instance.cvr:
-            raise serializers.ValidationError(
-                _("CVR-nummeret kan ikke ændres efter oprettelsen.")
-            )
+            raise serializers.ValidationError(_("CVR-nummeret kan ikke ændres efter oprettelsen."))
         return cvr
 
     def validate_p_number(self, p_number: str) -> str:
@@ -314,6 +313,12 @@ class GuidanceSessionSerializer(SubjectSerializer):
                     % {"municipality": municipality}
                 }
             )
+        # The session form's rules (crm.services), on the session as it will be saved.
+        saved = self.instance or GuidanceSession()  # on create: the model's defaults
+        session = {name: getattr(saved, name) for name in SESSION_RULE_FIELDS} | attrs
+        errors = session_rule_errors(session, today=timezone.localdate())
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
 

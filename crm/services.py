@@ -322,6 +322,49 @@ def do_log_session(user, subject, *, operator: Operator, consultants=(), **field
     return session
 
 
+# A session typed in on a page or through the API is from the last two years: older work comes
+# in through the migration import (crm.imports), which keeps the dates it reads.
+SESSION_MAX_AGE_DAYS = 730
+SESSION_MAX_HOURS = 24  # per part (before, during, after): more is a typing mistake
+SESSION_HOURS = ("hours_before", "hours_during", "hours_after")
+SESSION_RULE_FIELDS = (
+    "date",
+    "follow_up_on",
+    "kind",
+    "content",
+    "screening_done",
+    "screening_result",
+    *SESSION_HOURS,
+)
+
+
+def session_rule_errors(fields: dict, *, today: datetime.date) -> dict[str, str]:
+    """The rules a guidance session typed in by a person must meet, as {field: message} (empty
+    when it passes). The session form and the API serializer both ask here; the services do
+    not, so imports and corrections of old rows keep their recorded values. No side effects."""
+    errors: dict[str, str] = {}
+    date, follow_up_on = fields.get("date"), fields.get("follow_up_on")
+    if date and date > today:
+        errors["date"] = _("Datoen må ikke ligge efter i dag.")
+    elif date and date < today - datetime.timedelta(days=SESSION_MAX_AGE_DAYS):
+        errors["date"] = _("Datoen ligger mere end to år tilbage. Tjek årstallet.")
+    if date and follow_up_on and follow_up_on <= date:
+        errors["follow_up_on"] = _("Opfølgningen skal ligge efter vejledningens dato.")
+    if fields.get("screening_result") and not fields.get("screening_done"):
+        errors["screening_result"] = _(
+            "Et screeningsresultat kræver, at Væksthjulet-screeningen er gennemført."
+        )
+    for name in SESSION_HOURS:
+        if (fields.get(name) or 0) > SESSION_MAX_HOURS:
+            errors[name] = _("Højst %(hours)s timer pr. del.") % {"hours": SESSION_MAX_HOURS}
+    if fields.get("kind") == GuidanceSession.Kind.FULL:
+        if not (fields.get("content") or "").strip():
+            errors["content"] = _("En vejledning skal have et hovedindhold.")
+        if not any(fields.get(name) for name in SESSION_HOURS):
+            errors.setdefault("hours_during", _("En vejledning skal have timer registreret."))
+    return errors
+
+
 def check_consultants(operator: Operator, consultants) -> None:
     """The consultants named on a session work for the operator that logged it."""
     strangers = [c for c in consultants if not operators_of(c).filter(pk=operator.pk).exists()]

@@ -5,9 +5,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.consents import do_record_consent
+from crm.forms import ConsentForm
+from crm.models import Consent
 from crm.pagination import paginate
 from crm.permissions import access_scoped
-from crm.services import DomainError, NotAllowed
+from crm.services import DomainError, NotAllowed, has_consent
 from crm.views.records import access_subject, require_any, subject_url
 from referrals import forms, queries, services
 from referrals.models import CHANGE_ACTIONS, Referral
@@ -16,23 +19,75 @@ from referrals.permissions import parties_of
 
 @login_required
 def referral_create(request, kind: str, pk: int):
+    """Refer a company or founder. Without the subject's consent to share with the chosen
+    operator, the page asks for the consent too (crm.consents' rules, evidence and all) and
+    keeps what was typed; a consent in force at once lets the referral go in the same post."""
     subject = access_subject(request.user, kind, pk, "change_records")
     form = forms.ReferralForm(request.POST or None, user=request.user, subject=subject)
+    consent_form = None
     if form.is_valid():
-        try:
-            referral = services.send_referral(request.user, subject, **form.cleaned_data)
-        except DomainError as error:
-            form.add_error(None, str(error))
-        else:
+        target = form.cleaned_data["target_operator"]
+        if target is not None and not has_consent(subject, target):
+            consent_form = referral_consent_form(request, subject, target)
+        referral = refer(request, subject, form, consent_form)
+        if referral is not None:
             messages.success(request, _("Henvisningen er sendt."))
             return redirect("referral-detail", referral.pk)
+    context = {
+        "form": form,
+        "consent_form": consent_form,
+        "subject": subject,
+        "title": _("Henvis %(name)s") % {"name": subject.name},
+    }
     status = 400 if request.method == "POST" else 200
-    return render(
-        request,
-        "crm/record_form.html",
-        {"form": form, "subject": subject, "title": _("Henvis %(name)s") % {"name": subject.name}},
-        status=status,
-    )
+    return render(request, "referrals/referral_form.html", context, status=status)
+
+
+def referral_consent_form(request, subject, target) -> ConsentForm:
+    """The consent to share with ``target``: bound once the page has shown it (``with_consent``
+    is posted), else offered, named to ``target``."""
+    initial = {"scope": Consent.Scope.NAMED, "operators": [target]}
+    data = (request.POST, request.FILES) if "consent-with_consent" in request.POST else ()
+    return ConsentForm(*data, user=request.user, subject=subject, prefix="consent", initial=initial)
+
+
+def refer(request, subject, form, consent_form) -> Referral | None:
+    """Record the consent (when asked) and send the referral; None with the refusals on the
+    forms."""
+    if consent_form is not None:
+        if not consent_form.is_bound:
+            form.add_error(None, consent_missing(subject, form.cleaned_data["target_operator"]))
+        if not consent_form.is_valid():
+            return None
+        try:
+            consent = do_record_consent(request.user, subject, **consent_form.cleaned_data)
+        except NotAllowed as error:
+            raise PermissionDenied(str(error)) from error
+        except DomainError as error:
+            consent_form.add_error(None, str(error))
+            return None
+        if consent.confirmed_at is None:
+            form.add_error(None, awaiting_confirmation(consent))
+            return None
+    try:
+        return services.send_referral(request.user, subject, **form.cleaned_data)
+    except DomainError as error:
+        form.add_error(None, str(error))
+        return None
+
+
+def consent_missing(subject, target) -> str:
+    return _(
+        "%(name)s har ikke givet samtykke til at dele sine oplysninger med %(target)s. "
+        "Registrér samtykket nedenfor; henvisningen sendes, når det gælder."
+    ) % {"name": subject.name, "target": target}
+
+
+def awaiting_confirmation(consent: Consent) -> str:
+    return _(
+        "Samtykket er registreret, men gælder først, når %(name)s har bekræftet det eller en "
+        "operatør, der har vejledt, har godkendt det. Send henvisningen derefter."
+    ) % {"name": consent.subject.name}
 
 
 # The triage queue lists referrals its user triages: the user is their receiver's triage

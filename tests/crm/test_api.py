@@ -54,7 +54,7 @@ def records(world, company, founder):
         "company": company,
         "founder": founder,
         "contact": do_add_contact(consultant, company, name="Bo Smed", role="Ejer"),
-        "session": log_session(world, company),
+        "session": log_session(world, company, kind="brief"),  # no content: a brief contact
         "consent": record_consent(
             consultant,
             founder,
@@ -177,6 +177,7 @@ def create_payloads(world, records) -> dict:
             "tier": "local",
             "channel": "phone",
             "themes": ["green", "digital"],
+            "content": "Grøn omstilling og digitalisering",
         },
         "consent": {
             "company": company,

@@ -230,6 +230,7 @@ def test_log_a_visit_with_the_prefilled_defaults(world, company):
     data = {name: form[name].value() for name in form.fields}
     data = {k: v for k, v in data.items() if v not in (None, [])}
     data["themes"] = ["green"]
+    data["content"] = "Grøn omstilling"  # a full session needs its content (issue 14)
 
     response = client.post(reverse("company-session-create", args=[company.pk]), data)
 
