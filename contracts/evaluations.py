@@ -5,10 +5,8 @@ carry, and the export of the companies to be evaluated, in the same columns.
 The columns are documented in README.md ("Evaluation import").
 """
 
-import csv
 import datetime
 import functools
-import io
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
@@ -23,7 +21,7 @@ from contracts.tasks import compute_contract_attainment
 from crm import cpr
 from crm.models import Company, Consent, Founder, GuidanceSession, Municipality, Operator, Theme
 from crm.services import DomainError, operators_of
-from crm.spreadsheets import CONTENT_TYPES, table_file
+from crm.spreadsheets import CONTENT_TYPES, Unreadable, choice_map, file_rows, table_file
 from referrals.models import Referral
 from referrals.services import do_record_uptakes
 
@@ -47,16 +45,6 @@ DATE_FORMAT = "%d.%m.%Y"
 # An answer about "the referral to external advice" names the newest referral of the same
 # subject by the same operator sent up to this many days before the answer.
 REFERRAL_WINDOW_DAYS = 365
-
-
-def choice_map(choices, *aliases: tuple[str, str]) -> dict[str, str]:
-    """Answer text (as the survey writes it, any case) or stored value -> stored value.
-    The survey writes Danish: the labels' source text, whatever language is active."""
-    with translation.override(None):
-        mapping = {str(label).lower(): value for value, label in choices}
-    mapping.update({value: value for value, _label in choices})
-    mapping.update(aliases)
-    return mapping
 
 
 SATISFACTION = choice_map(Evaluation.Satisfaction.choices, ("hverken-eller", "neutral"))
@@ -98,17 +86,6 @@ class ImportRefused(DomainError):
 # --- Reading the file ----------------------------------------------------------------------
 
 
-def cell_text(value) -> str:
-    """An XLSX cell as the CSV would write it (dates dd.mm.yyyy, whole numbers as digits)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime | datetime.date):
-        return value.strftime(DATE_FORMAT)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def unreadable() -> DomainError:
     return DomainError(
         _(
@@ -119,42 +96,13 @@ def unreadable() -> DomainError:
     )
 
 
-def xlsx_rows(data: bytes) -> list[list]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        rows = [
-            [cell_text(v) for v in row]
-            for row in workbook.worksheets[0].iter_rows(values_only=True)
-        ]
-    except Exception as error:  # openpyxl raises many kinds for a broken workbook
-        raise unreadable() from error
-    return [(line, row) for line, row in enumerate(rows, start=1)]
-
-
-def csv_rows(data: bytes) -> list[list]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise unreadable() from error
-    first = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text), delimiter=";" if ";" in first else ",")
-    try:
-        return [(reader.line_num, [cell.strip() for cell in row]) for row in reader]
-    except csv.Error as error:
-        raise unreadable() from error
-
-
 def read_rows(data: bytes) -> list[tuple[int, dict]]:
     """The file's answers as (line number, {column: text}); a file that is empty, neither
     CSV nor XLSX, or has missing or unknown columns is refused whole."""
-    if not data.strip():
-        raise DomainError(_("Filen er tom."))
-    rows = xlsx_rows(data) if data[:4] == b"PK\x03\x04" else csv_rows(data)
-    rows = [(line, row) for line, row in rows if any(row)]
-    if not rows:
-        raise DomainError(_("Filen er tom."))
+    try:
+        rows = file_rows(data)
+    except Unreadable as error:
+        raise unreadable() from error
     header = [name.strip().lower() for name in rows[0][1]]
     missing = [name for name in REQUIRED if name not in header]
     unknown = [name for name in header if name and name not in COLUMNS]

@@ -52,6 +52,7 @@ from crm.models import (
     Theme,
 )
 from crm.services import DomainError
+from crm.spreadsheets import choice_map, file_rows, table_csv
 
 Kind = ImportBatch.Kind
 PROGRESS_EVERY = 2000  # rows between progress updates on the batch
@@ -176,26 +177,7 @@ def suggest_mapping(kind: str, columns: list[str]) -> dict[str, str]:
     return mapping
 
 
-# --- Reading the file ----------------------------------------------------------------------
-
-
-def file_rows(data: bytes) -> list[tuple[int, list[str]]]:
-    """(line, cells) of every non-empty row, the header first."""
-    # The evaluation import's readers: one way to read CSV and XLSX in the project.
-    from contracts.evaluations import csv_rows, xlsx_rows
-
-    if not data.strip():
-        raise DomainError(_("Filen er tom."))
-    try:
-        rows = xlsx_rows(data) if data[:4] == b"PK\x03\x04" else csv_rows(data)
-    except DomainError as error:
-        raise DomainError(
-            _("Filen kan ikke læses: indlæs en CSV-fil (UTF-8, ; eller ,) eller en XLSX-fil.")
-        ) from error
-    rows = [(line, row) for line, row in rows if any(row)]
-    if not rows:
-        raise DomainError(_("Filen er tom."))
-    return rows
+# --- Starting an import ----------------------------------------------------------------------
 
 
 def do_start_import(user, *, kind: str, name: str, data: bytes) -> ImportBatch:
@@ -238,14 +220,8 @@ def do_set_mapping(batch: ImportBatch, mapping: dict[str, str]) -> None:
 # --- Parsing the rows ----------------------------------------------------------------------
 
 
-def choices(choice_list, *aliases: tuple[str, str]) -> dict[str, str]:
-    from contracts.evaluations import choice_map  # the evaluation import's rule for answers
-
-    return choice_map(choice_list, *aliases)
-
-
-TIERS = choices(GuidanceSession.Tier.choices)
-CHANNELS = choices(
+TIERS = choice_map(GuidanceSession.Tier.choices)
+CHANNELS = choice_map(
     GuidanceSession.Channel.choices,
     ("besøg", "visit"),
     ("møde", "visit"),
@@ -254,10 +230,10 @@ CHANNELS = choices(
     ("web", "email"),
     ("tlf", "phone"),
 )
-KINDS = choices(GuidanceSession.Kind.choices, ("kort", "brief"))
-THEMES = choices(Theme.choices)
-SCOPES = choices(Consent.Scope.choices, ("alle", "all"), ("navngivne", "named"))
-METHODS = choices(Consent.Method.choices, ("blanket", "form"), ("møde", "meeting"))
+KINDS = choice_map(GuidanceSession.Kind.choices, ("kort", "brief"))
+THEMES = choice_map(Theme.choices)
+SCOPES = choice_map(Consent.Scope.choices, ("alle", "all"), ("navngivne", "named"))
+METHODS = choice_map(Consent.Method.choices, ("blanket", "form"), ("møde", "meeting"))
 DATE_FORMATS = ("%d.%m.%Y", "%d-%m-%Y", "%Y-%m-%d", "%d/%m/%Y")
 
 
@@ -1072,7 +1048,6 @@ def revert_updates(batch: ImportBatch, model) -> None:
 def error_file(batch: ImportBatch) -> bytes:
     """The bad rows in the file's own columns (CPR masked), each with its line and reasons,
     as CSV: fix them in the original file and upload it again."""
-    from crm.spreadsheets import table_csv
 
     by_line: dict[int, dict] = {}
     for error in batch.errors:

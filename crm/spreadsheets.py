@@ -1,5 +1,6 @@
 """CSV and XLSX files of a table (a header and rows): the one writer of every export
-(contracts, reporting, imports' error files).
+(contracts, reporting, imports' error files), and the one reader of uploaded tables (the
+evaluation import, the migration import).
 
 The CSV is Danish Excel's own dialect, so that a double-click opens it in columns: a semicolon
 between cells, a decimal comma, dates as dd.mm.yyyy and a UTF-8 byte order mark (without it
@@ -18,7 +19,10 @@ import itertools
 from decimal import Decimal
 
 from django.http import Http404, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from crm.services import DomainError
 
 # OWASP's list: a cell starting with one of these is read as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -119,3 +123,75 @@ def xlsx_cell(sheet, value):
         cell.number_format = XLSX_DATE
         return cell
     return value
+
+
+# --- Reading -------------------------------------------------------------------------------
+
+
+class Unreadable(DomainError):
+    """The file is neither UTF-8 CSV nor XLSX, or a broken one."""
+
+    def __init__(self):
+        super().__init__(
+            _("Filen kan ikke læses: indlæs en CSV-fil (UTF-8, ; eller ,) eller en XLSX-fil.")
+        )
+
+
+def file_rows(data: bytes) -> list[tuple[int, list[str]]]:
+    """(line, cells as text) of every non-empty row of a CSV (UTF-8, ; or ,) or XLSX file, the
+    header first; an empty or unreadable file is refused (``DomainError``, ``Unreadable``)."""
+    if not data.strip():
+        raise DomainError(_("Filen er tom."))
+    rows = xlsx_rows(data) if data[:4] == b"PK\x03\x04" else csv_rows(data)
+    rows = [(line, row) for line, row in rows if any(row)]
+    if not rows:
+        raise DomainError(_("Filen er tom."))
+    return rows
+
+
+def cell_text(value) -> str:
+    """An XLSX cell as the CSV would write it (dates dd.mm.yyyy, whole numbers as digits)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.strftime(DATE_FORMAT)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        rows = [
+            [cell_text(v) for v in row]
+            for row in workbook.worksheets[0].iter_rows(values_only=True)
+        ]
+    except Exception as error:  # openpyxl raises many kinds for a broken workbook
+        raise Unreadable from error
+    return list(enumerate(rows, start=1))
+
+
+def csv_rows(data: bytes) -> list[tuple[int, list[str]]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise Unreadable from error
+    first = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text), delimiter=";" if ";" in first else ",")
+    try:
+        return [(reader.line_num, [cell.strip() for cell in row]) for row in reader]
+    except csv.Error as error:
+        raise Unreadable from error
+
+
+def choice_map(choices, *aliases: tuple[str, str]) -> dict[str, str]:
+    """Answer text (as a file writes it, any case) or stored value -> stored value. Files
+    write Danish: the labels' source text, whatever language is active."""
+    with translation.override(None):
+        mapping = {str(label).lower(): value for value, label in choices}
+    mapping.update({value: value for value, _label in choices})
+    mapping.update(aliases)
+    return mapping
