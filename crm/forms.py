@@ -298,7 +298,9 @@ class SessionForm(VersionedModelForm):
 
     def clean(self):
         data = super().clean()
-        for name, message in session_rule_errors(data, today=timezone.localdate()).items():
+        stored_date = self.instance.date if self.instance.pk else None  # before _post_clean
+        errors = session_rule_errors(data, today=timezone.localdate(), stored_date=stored_date)
+        for name, message in errors.items():
             if name not in self.errors:
                 self.add_error(name, message)
         return data

@@ -316,7 +316,7 @@ class GuidanceSessionSerializer(SubjectSerializer):
         # The session form's rules (crm.services), on the session as it will be saved.
         saved = self.instance or GuidanceSession()  # on create: the model's defaults
         session = {name: getattr(saved, name) for name in SESSION_RULE_FIELDS} | attrs
-        errors = session_rule_errors(session, today=timezone.localdate())
+        errors = session_rule_errors(session, today=timezone.localdate(), stored_date=saved.date)
         if errors:
             raise serializers.ValidationError(errors)
         return attrs

@@ -338,15 +338,19 @@ SESSION_RULE_FIELDS = (
 )
 
 
-def session_rule_errors(fields: dict, *, today: datetime.date) -> dict[str, str]:
+def session_rule_errors(
+    fields: dict, *, today: datetime.date, stored_date: datetime.date | None = None
+) -> dict[str, str]:
     """The rules a guidance session typed in by a person must meet, as {field: message} (empty
     when it passes). The session form and the API serializer both ask here; the services do
-    not, so imports and corrections of old rows keep their recorded values. No side effects."""
+    not, so imports keep the values they read. A correction of an old session may keep its
+    ``stored_date``. No side effects."""
     errors: dict[str, str] = {}
     date, follow_up_on = fields.get("date"), fields.get("follow_up_on")
+    too_old = date and date < today - datetime.timedelta(days=SESSION_MAX_AGE_DAYS)
     if date and date > today:
         errors["date"] = _("Datoen må ikke ligge efter i dag.")
-    elif date and date < today - datetime.timedelta(days=SESSION_MAX_AGE_DAYS):
+    elif too_old and date != stored_date:
         errors["date"] = _("Datoen ligger mere end to år tilbage. Tjek årstallet.")
     if date and follow_up_on and follow_up_on <= date:
         errors["follow_up_on"] = _("Opfølgningen skal ligge efter vejledningens dato.")

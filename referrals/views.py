@@ -10,7 +10,7 @@ from crm.forms import ConsentForm
 from crm.models import Consent
 from crm.pagination import paginate
 from crm.permissions import access_scoped
-from crm.services import DomainError, NotAllowed, has_consent
+from crm.services import DomainError, NotAllowed, has_consent, subject_fields
 from crm.views.records import access_subject, require_any, subject_url
 from referrals import forms, queries, services
 from referrals.models import CHANGE_ACTIONS, Referral
@@ -26,10 +26,8 @@ def referral_create(request, kind: str, pk: int):
     form = forms.ReferralForm(request.POST or None, user=request.user, subject=subject)
     consent_form = None
     if form.is_valid():
-        target = form.cleaned_data["target_operator"]
-        if target is not None and not has_consent(subject, target):
-            consent_form = referral_consent_form(request, subject, target)
-        referral = refer(request, subject, form, consent_form)
+        consent_form = consent_step(request, subject, form)
+        referral = None if form.errors else refer(request, subject, form, consent_form)
         if referral is not None:
             messages.success(request, _("Henvisningen er sendt."))
             return redirect("referral-detail", referral.pk)
@@ -41,6 +39,19 @@ def referral_create(request, kind: str, pk: int):
     }
     status = 400 if request.method == "POST" else 200
     return render(request, "referrals/referral_form.html", context, status=status)
+
+
+def consent_step(request, subject, form) -> ConsentForm | None:
+    """The consent form the referral still needs; None when the consent is in force, or when
+    one awaits the subject's confirmation (then the form says so: no second consent)."""
+    target = form.cleaned_data["target_operator"]
+    if target is None or has_consent(subject, target):
+        return None
+    waiting = Consent.objects.filter(**subject_fields(subject)).live().covering([target.pk])
+    if waiting.exists():
+        form.add_error(None, awaiting_confirmation(subject))
+        return None
+    return referral_consent_form(request, subject, target)
 
 
 def referral_consent_form(request, subject, target) -> ConsentForm:
@@ -67,7 +78,7 @@ def refer(request, subject, form, consent_form) -> Referral | None:
             consent_form.add_error(None, str(error))
             return None
         if consent.confirmed_at is None:
-            form.add_error(None, awaiting_confirmation(consent))
+            form.add_error(None, awaiting_confirmation(subject))
             return None
     try:
         return services.send_referral(request.user, subject, **form.cleaned_data)
@@ -83,11 +94,11 @@ def consent_missing(subject, target) -> str:
     ) % {"name": subject.name, "target": target}
 
 
-def awaiting_confirmation(consent: Consent) -> str:
+def awaiting_confirmation(subject) -> str:
     return _(
         "Samtykket er registreret, men gælder først, når %(name)s har bekræftet det eller en "
         "operatør, der har vejledt, har godkendt det. Send henvisningen derefter."
-    ) % {"name": consent.subject.name}
+    ) % {"name": subject.name}
 
 
 # The triage queue lists referrals its user triages: the user is their receiver's triage

@@ -45,6 +45,15 @@ def test_each_session_rule_names_its_field(change, field):
     assert list(services.session_rule_errors(PLAUSIBLE | change, today=TODAY)) == [field]
 
 
+def test_a_correction_of_an_old_session_may_keep_its_date_but_not_move_to_another_old_one():
+    old = TODAY - 3 * services.SESSION_MAX_AGE_DAYS * DAY
+    kept = PLAUSIBLE | {"date": old}
+
+    assert services.session_rule_errors(kept, today=TODAY, stored_date=old) == {}
+    moved = services.session_rule_errors(kept, today=TODAY, stored_date=old + DAY)
+    assert list(moved) == ["date"]
+
+
 def test_a_plausible_session_and_a_brief_contact_without_content_pass():
     brief = PLAUSIBLE | {"kind": "brief", "content": "", "hours_during": 0, "hours_before": 0}
     oldest = PLAUSIBLE | {"date": TODAY - services.SESSION_MAX_AGE_DAYS * DAY}

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 REASON = "Ønsker hjælp til eksport til Tyskland"
 
 
-def referral_post(world, **extra) -> dict:
+def referral_post(world) -> dict:
     return {"sender_operator": world.local.pk, "target_operator": world.hub.pk, "reason": REASON}
 
 
@@ -77,3 +77,19 @@ def test_a_consent_without_evidence_is_refused_and_nothing_is_sent(world, compan
     assert "Upload den underskrevne samtykkeblanket." in response.text
     assert REASON in response.text
     assert not Referral.objects.exists() and not Consent.objects.exists()
+
+
+def test_a_consent_awaiting_confirmation_holds_the_referral_and_is_not_asked_twice(world, company):
+    contact = services.do_add_contact(world.consultant, company, name="Mette Holm")
+    url = reverse("company-referral-create", args=[company.pk])
+    client = world.client_for(world.consultant)
+    by_email = consent_post(world, contact, **{"consent-method": "email"})
+
+    recorded = client.post(url, referral_post(world) | by_email)
+    again = client.post(url, referral_post(world))
+
+    assert recorded.status_code == again.status_code == 400
+    assert Consent.objects.get().confirmed_at is None  # not guided: the subject confirms
+    assert again.context["consent_form"] is None
+    assert "gælder først, når" in again.text and REASON in again.text
+    assert not Referral.objects.exists()
