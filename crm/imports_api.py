@@ -27,7 +27,7 @@ class MayImport(BasePermission):
         return bool(imports.import_municipality_ids(request.user))
 
 
-class RowErrorSerializer(serializers.Serializer):
+class ImportRowErrorSerializer(serializers.Serializer):
     line = serializers.IntegerField()
     column = serializers.CharField()
     reason = serializers.CharField()
@@ -37,7 +37,7 @@ class BatchSerializer(serializers.ModelSerializer):
     created = serializers.IntegerField(source="created_count")
     updated = serializers.IntegerField(source="updated_count")
     skipped = serializers.IntegerField(source="skipped_count")
-    errors = RowErrorSerializer(many=True)
+    errors = ImportRowErrorSerializer(many=True)
     undo_blockers = serializers.SerializerMethodField()
 
     class Meta:
@@ -91,6 +91,7 @@ class UploadSerializer(serializers.Serializer):
 class ImportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Import batches of the operators the caller manages."""
 
+    queryset = ImportBatch.objects.none()  # the model, for the schema; rows: get_queryset
     serializer_class = BatchSerializer
     permission_classes = [IsAuthenticated, MayImport]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
