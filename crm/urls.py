@@ -13,7 +13,6 @@ handler404 = "crm.bad_input.not_found"
 handler500 = "crm.bad_input.server_error"
 
 urlpatterns = [
-    path("", shell.home, name="home"),
     path("kommuner/", shell.municipality_list, name="municipality-list"),
     path("kommuner/<str:code>/", shell.municipality_detail, name="municipality-detail"),
     path("soeg/", records.search, name="search"),

@@ -3,6 +3,7 @@ from django.urls import path
 from reporting import views
 
 urlpatterns = [
+    path("", views.home, name="home"),  # each role's start page (reporting reads every app)
     path("rapporter/", views.report_list, name="report-list"),
     path("rapporter/kontrakt/<int:pk>/", views.contract_dashboard, name="contract-dashboard"),
     path(

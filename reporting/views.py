@@ -17,16 +17,53 @@ from contracts.models import Contract, Goal, GoalTarget
 from contracts.views import access_contract, can_manage
 from crm import consents as crm_consents
 from crm import queries as crm_queries
-from crm.models import ConsentAccess, Municipality, Theme
+from crm.models import ConsentAccess, Membership, Municipality, Theme
 from crm.pagination import paginate
+from crm.permissions import roles_of
 from crm.services import DomainError, NotAllowed
 from crm.spreadsheets import table_response
 from crm.views.records import access_subject, require_any
 from referrals.models import OPEN_STATES, Referral
 from referrals.queries import referrals_visible_to
-from reporting import charts, forms, queries, services
+from reporting import charts, forms, queries, services, start
 from reporting.models import ExportLog, Report
 from reporting.rows import ROW_LISTS, RowLinks, described_filters
+
+# --- The start page ----------------------------------------------------------------------
+
+# The landing page a role sees first; a user with several roles gets the first in this order.
+LANDING_ORDER = [
+    Membership.Role.CONSULTANT,
+    Membership.Role.TRIAGE,
+    Membership.Role.MANAGER,
+    Membership.Role.VIEWER,
+]
+
+
+# What each role's start page reads (reporting reads every app).
+START_PAGES = {
+    Membership.Role.CONSULTANT: start.consultant_start,
+    Membership.Role.TRIAGE: start.triage_start,
+    Membership.Role.MANAGER: start.manager_start,
+    Membership.Role.VIEWER: start.viewer_start,
+}
+
+
+@login_required
+def home(request):
+    roles = roles_of(request.user)
+    role = next((r for r in LANDING_ORDER if r in roles), None)
+    memberships = Membership.objects.filter(
+        user=request.user, operator__active=True
+    ).select_related("operator")
+    today = timezone.localdate()
+    context = {"role": role, "memberships": memberships, "today": today}
+    if role:
+        context.update(START_PAGES[role](request.user, today))
+    return render(request, "crm/home.html", context)
+
+
+# --- Contract dashboards -----------------------------------------------------------------------
 
 
 def other_tile(goal) -> dict:

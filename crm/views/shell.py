@@ -1,9 +1,8 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from crm.models import Membership, Municipality, Notification, Operator
+from crm.models import Municipality, Notification, Operator
 from crm.notifications import do_mark_read
 from crm.pagination import paginate
 from crm.permissions import (
@@ -11,40 +10,7 @@ from crm.permissions import (
     MEMBER,
     access_municipality,
     has_municipality_perm,
-    roles_of,
 )
-from reporting import start
-
-# The landing page a role sees first; a user with several roles gets the first in this order.
-LANDING_ORDER = [
-    Membership.Role.CONSULTANT,
-    Membership.Role.TRIAGE,
-    Membership.Role.MANAGER,
-    Membership.Role.VIEWER,
-]
-
-
-# What each role's start page reads (reporting reads every app; the shell only shows it).
-START_PAGES = {
-    Membership.Role.CONSULTANT: start.consultant_start,
-    Membership.Role.TRIAGE: start.triage_start,
-    Membership.Role.MANAGER: start.manager_start,
-    Membership.Role.VIEWER: start.viewer_start,
-}
-
-
-@login_required
-def home(request):
-    roles = roles_of(request.user)
-    role = next((r for r in LANDING_ORDER if r in roles), None)
-    memberships = Membership.objects.filter(
-        user=request.user, operator__active=True
-    ).select_related("operator")
-    today = timezone.localdate()
-    context = {"role": role, "memberships": memberships, "today": today}
-    if role:
-        context.update(START_PAGES[role](request.user, today))
-    return render(request, "crm/home.html", context)
 
 
 @login_required
