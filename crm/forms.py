@@ -28,6 +28,7 @@ from crm.models import (
 )
 from crm.register_sync import check_p_number_free
 from crm.services import operators_of, session_rule_errors, works_for_hub
+from crm.templatetags.knudepunkt import person
 
 
 class DateInput(forms.DateInput):
@@ -231,13 +232,13 @@ TIER_BY_OPERATOR_KIND = {
 
 
 class ColleagueChoiceField(forms.ModelMultipleChoiceField):
-    """Colleagues by full name (the login name only for an account without one), as
-    checkboxes that crm/static/js/forms.js gives a filter box."""
+    """Colleagues by full name as everywhere else (``person``: the login name only for an
+    account without a name), as checkboxes that crm/static/js/forms.js gives a filter box."""
 
     widget = forms.CheckboxSelectMultiple(attrs={"class": "picker"})
 
     def label_from_instance(self, user) -> str:
-        return user.get_full_name() or user.username
+        return person(user)
 
 
 class SessionForm(VersionedModelForm):
