@@ -23,12 +23,6 @@ from tests.crm.register_server import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def virk(settings, httpserver):
-    use_virk(settings, httpserver)
-    return VirkRegister(httpserver, virk_document())
-
-
 def test_a_cvr_number_is_read_from_the_system_to_system_access(virk, httpserver):
     found = register.look_up_cvr(EXAMPLE_CVR)
 

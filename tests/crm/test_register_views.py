@@ -18,12 +18,6 @@ from tests.crm.register_server import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def virk(settings, httpserver):
-    use_virk(settings, httpserver)
-    return VirkRegister(httpserver, virk_document())
-
-
 def lookup_url(**params) -> str:
     query = "&".join(f"{key}={value}" for key, value in params.items())
     return f"{reverse('company-register-lookup')}?{query}"
