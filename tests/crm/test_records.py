@@ -564,7 +564,7 @@ LISTED = {
     "founder-list": page_rows("page"),
     "session-list": page_rows("page"),
     "follow-ups": page_rows("page"),
-    "home": page_rows("sessions"),  # the consultant's first ten follow-ups
+    "home": page_rows("follow_ups"),  # the consultant's first ten follow-ups
 }
 
 
