@@ -24,6 +24,7 @@ from crm.models import (
 )
 from crm.models.records import active_consent_for, folded, operator_ids_of, works_with
 from crm.models.search import MIN_WORD
+from crm.scoping import remembered
 
 SEARCH_LIMIT = 20
 MAX_WORDS = 5  # words of a search text that must match (each costs a look-up in SearchWord)
@@ -100,12 +101,14 @@ def in_index_order():
     """No bitmap scan and no sort for the queries inside: the planner may otherwise collect
     every match of a common word from the GiST index (a bitmap scan that reads all of it, about
     a second at 1M names) to sort them, where reading them in index order stops after a page."""
+    outermost = not connection.in_atomic_block
     with transaction.atomic():  # SET LOCAL: undone with the transaction if the query fails
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off")
         yield
-        with connection.cursor() as cursor:
-            cursor.execute("RESET enable_bitmapscan; RESET enable_sort")
+        if not outermost:  # else the commit ends them
+            with connection.cursor() as cursor:
+                cursor.execute("RESET enable_bitmapscan; RESET enable_sort")
 
 
 def spellings_of(word: str) -> list[str]:
@@ -120,7 +123,11 @@ def spelled(word: str) -> tuple[list[str], bool]:
     closest names then hold them whole, at word-similarity distance 0. Both look-ups use an
     index: the prefix the btree of the C-collated primary key (the first known word at or
     after it), the correction the trigram GIN index (``%``, then at most a few dozen words
-    ranked)."""
+    ranked). Looked up once per request (the company and the founder search share them)."""
+    return remembered(("spelled", word), lambda: look_up_spelling(word))
+
+
+def look_up_spelling(word: str) -> tuple[list[str], bool]:
     needle = folded(Value(word))
     first = (
         SearchWord.objects.filter(word__startswith=needle)

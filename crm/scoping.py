@@ -17,7 +17,7 @@ from contextvars import ContextVar
 _cache: ContextVar[dict | None] = ContextVar("knudepunkt_scope_cache", default=None)
 
 
-def remembered(key: Hashable, compute: Callable[[], list]) -> list:
+def remembered(key: Hashable, compute: Callable[[], object]):
     """``compute()``, or what it gave earlier in this request for ``key``."""
     cache = _cache.get()
     if cache is None:
