@@ -1,4 +1,5 @@
-"""Each role's start page at 1366x768 shows what the role needs, from real data."""
+"""Each role's start page shows what the role needs, from real data, at 1366x768 and on a
+phone (390x844): there the key figure is on screen and nothing scrolls sideways."""
 
 import datetime
 
@@ -13,6 +14,7 @@ from tests.crm.test_start_pages import contract_with_snapshots, follow_up, refer
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TODAY = datetime.date.today()
+VIEWPORTS = [(1366, 768), (390, 844)]
 
 
 def test_each_role_lands_on_what_it_needs(world, live_server, chromium):
@@ -30,16 +32,20 @@ def test_each_role_lands_on_what_it_needs(world, live_server, chromium):
         "viewer": ("[data-contract] .badge.status-on_track", "Vejledte virksomheder 1\tPå vej"),
     }
     for role, (selector, text) in expected.items():
-        context = chromium.new_context(locale="da-DK", viewport={"width": 1366, "height": 768})
+        context = chromium.new_context(locale="da-DK")
         page = context.new_page()
         page.set_default_timeout(15_000)
         log_in(page, live_server, getattr(world, role).username, PASSWORD)
-        page.wait_for_selector(f"[data-landing={role}]")
-        assert page.locator(selector).first.is_visible(), role
-        body = page.inner_text("main")
-        assert text in body, role
-        assert "Der er ingen henvisninger i køen" not in body
-        assert "når de er registreret" not in body
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), role
-        screenshot(page, f"start-page-{role}-1366")
+        for width, height in VIEWPORTS:
+            page.set_viewport_size({"width": width, "height": height})
+            page.goto(f"{live_server.url}/")
+            page.wait_for_selector(f"[data-landing={role}]")
+            assert page.locator(selector).first.is_visible(), (role, width)
+            body = page.inner_text("main")
+            assert text in body, (role, width)
+            assert "Der er ingen henvisninger i køen" not in body
+            assert "når de er registreret" not in body
+            no_sideways = "document.documentElement.scrollWidth <= window.innerWidth"
+            assert page.evaluate(no_sideways), (role, width)
+            screenshot(page, f"start-page-{role}-{width}")
         context.close()
