@@ -136,7 +136,10 @@ def recompute_contracts(municipality_ids) -> list[int]:
         .distinct()
         .order_by("pk")
     )
-    task = current_app.tasks["contracts.tasks.compute_contract_attainment"]
+    name = "contracts.tasks.compute_contract_attainment"
+    if name not in current_app.tasks:  # a process that has not imported the apps' tasks yet
+        current_app.loader.import_default_modules()  # Celery's autodiscovery, as a worker does
+    task = current_app.tasks[name]
     for contract_id in ids:  # one task per contract: a contract is real work
         task.delay(contract_id)
     return ids
