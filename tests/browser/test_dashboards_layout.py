@@ -1,10 +1,12 @@
 """The dashboards read at 1366x768 and on a phone (390x844): the table by municipality
 scrolls inside its card with its first column in view, the charts' text is at least 12 px as
-drawn, and the activity page's themes over time is one row per theme."""
+drawn, and the activity page's themes over time is one row per theme. Every export is linked,
+on screen, from the page it belongs to."""
 
 import datetime
 
 import pytest
+from django.urls import reverse
 
 from contracts.models import Contract, Goal, Snapshot
 from contracts.services import compute_attainment
@@ -17,6 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TODAY = datetime.date.today()
 VIEWPORTS = {"desktop": (1366, 768), "phone": (390, 844)}
 THEMES = ["export", "green", "digital", "financing"]
+EXPORTS = ("export-referrals", "export-participants")  # the activity page's
 
 # What sticks out of its card, and the smallest text drawn in a chart (its font size times
 # the scale the SVG is drawn at; HTML text by its computed size).
@@ -27,6 +30,12 @@ SMALLEST_TEXT = """() => Math.min(
     t => parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getScreenCTM().a),
   ...[...document.querySelectorAll('table.bar-chart th, table.bar-chart td')].map(
     t => parseFloat(getComputedStyle(t).fontSize)))"""
+EXPORTS_ON_SCREEN = """hrefs => hrefs.map(href => {
+  const link = document.querySelector(
+    `a[href="${href}"], button[formaction="${href}"], form[action="${href}"] button`);
+  const box = link && link.getBoundingClientRect();
+  return [href, Boolean(box && box.width && box.left >= 0 && box.right <= window.innerWidth)];
+}).filter(([, shown]) => !shown).map(([href]) => href)"""
 STICKY = """() => {
   const frame = document.querySelector('#by-municipality .table-frame');
   frame.scrollLeft = frame.scrollWidth;
@@ -91,6 +100,9 @@ def themed_sessions(world, company):
             themes=THEMES,
         )
         month = (month - datetime.timedelta(days=1)).replace(day=1)
+    services.do_enrol_programme(
+        world.consultant, company, programme="Vækstspor", growth_level="B", started_on=TODAY
+    )
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
@@ -111,7 +123,18 @@ def test_dashboards_fit_their_cards_with_legible_charts(
     assert page.locator(".card.pace svg.chart text").count() >= 5  # ticks and dates
     assert page.evaluate(SMALLEST_TEXT) >= 12
     page.evaluate("document.querySelector('#by-municipality .table-frame').scrollLeft = 0")
-    screenshot(page, f"contract-dashboard-{viewport}")
+    exports = [
+        reverse(name, args=[wide_contract.pk, fmt])
+        for name in ("export-goals", "export-snapshots")
+        for fmt in ("csv", "xlsx")
+    ]
+    assert page.evaluate(EXPORTS_ON_SCREEN, exports) == []
+    assert page.locator("#exports a").count() == len(exports)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    with page.expect_download() as download:
+        page.click(f"a[href='{exports[0]}']")
+    assert download.value.path().read_bytes().startswith("\ufeff".encode())
+    screenshot(page, f"contract-dashboard-{width}")
 
     page.goto(f"{live_server.url}/rapporter/aktivitet/")
     page.wait_for_selector("#themes table")
@@ -119,6 +142,13 @@ def test_dashboards_fit_their_cards_with_legible_charts(
     assert page.locator("#themes thead th").count() == 1 + 5 + 1  # theme, months, total
     assert page.evaluate(OVERFLOW, ".dashboard-grid > .card") == []
     assert page.evaluate(SMALLEST_TEXT) >= 12
-    if viewport == "desktop":
-        assert page.evaluate("document.documentElement.scrollWidth") <= width
-    screenshot(page, f"activity-dashboard-{viewport}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    exports = [reverse(name, args=[fmt]) for name in EXPORTS for fmt in ("csv", "xlsx")]
+    assert page.evaluate(EXPORTS_ON_SCREEN, exports) == []
+    assert page.locator("#exports #programme option").all_inner_texts() == ["Vækstspor"]
+    screenshot(page, f"activity-dashboard-{width}")
+
+    # The companies for the user evaluation, from the contract's own page.
+    page.goto(f"{live_server.url}{reverse('contract-detail', args=[wide_contract.pk])}")
+    evaluation = reverse("evaluation-export", args=[wide_contract.pk])
+    assert page.evaluate(EXPORTS_ON_SCREEN, [evaluation]) == []
