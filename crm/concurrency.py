@@ -97,12 +97,28 @@ def current_version(instance) -> str:
     return version_of(list(model._base_manager.values_list(*names).get(pk=instance.pk)))
 
 
+class Gone(Conflict):
+    """The record was deleted after the user read it: merged into another record, for one
+    (the API answers 409)."""
+
+
 def lock(instance):
     """Re-read ``instance`` from its row and keep the row locked until the transaction ends:
-    a second writer waits, then reads what the first one wrote."""
+    a second writer waits, then reads what the first one wrote. A row the first one deleted
+    (merged away) refuses the change (``Gone``)."""
     queryset = type(instance)._base_manager.select_for_update(of=("self",))
-    instance.refresh_from_db(from_queryset=queryset)
+    try:
+        instance.refresh_from_db(from_queryset=queryset)
+    except type(instance).DoesNotExist:
+        raise Gone(gone_message(instance)) from None
     return instance
+
+
+def gone_message(instance) -> str:
+    return _(
+        "%(record)s med id %(id)s findes ikke længere: den er slettet eller lagt sammen med en "
+        "anden post i mellemtiden. Intet er gemt; genindlæs siden."
+    ) % {"record": capfirst(instance._meta.verbose_name), "id": instance.pk}
 
 
 def check_version(instance, *accepted: str) -> None:

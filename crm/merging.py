@@ -7,6 +7,11 @@ apps added later (sessions, referrals, consents, contacts, networks, evaluations
 enrolments, consent reads, CPR reveals) move too, and the duplicate's change history with
 them. The merge is in the change history (pghistory context ``merge``); afterwards the goal
 attainment of the contracts covering the two records' municipalities recomputes.
+
+Two merges at once: both rows are locked, the lower id first, so two merges of the same records
+(either way round) queue instead of deadlocking, and two merges into one survivor take turns.
+Rows are read again under the lock: a record merged away meanwhile refuses the second merge
+before it writes anything.
 """
 
 from dataclasses import dataclass
@@ -16,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from crm import concurrency
 from crm.imports import import_municipality_ids, recompute_contracts, reverse_relations
 from crm.models import Company, Founder
 from crm.services import DomainError
@@ -51,6 +57,14 @@ def check_can_merge(user, survivor, duplicate) -> None:
         raise PermissionDenied
     if type(survivor) is not type(duplicate) or survivor.pk == duplicate.pk:
         raise DomainError(_("Vælg to forskellige poster af samme slags."))
+
+
+def lock_pair(survivor, duplicate) -> None:
+    """Both records re-read as stored now, their rows locked until the transaction ends: the
+    lower id first, whichever is the survivor. One deleted meanwhile (merged into another
+    record by a colleague) refuses the merge (``concurrency.Gone``)."""
+    for record in sorted([survivor, duplicate], key=lambda record: record.pk):
+        concurrency.lock(record)
 
 
 def relations(model):
@@ -110,9 +124,9 @@ def do_merge(user, survivor, duplicate) -> MergeResult:
     fields of the survivor take its values, and it is deleted. Side effects: all in the
     change history with the context ``merge``; contracts recompute after commit."""
     check_can_merge(user, survivor, duplicate)
+    lock_pair(survivor, duplicate)
+    check_can_merge(user, survivor, duplicate)  # as stored now: a refresh may have moved one
     model = type(survivor)
-    survivor = model.objects.select_for_update().get(pk=survivor.pk)
-    duplicate = model.objects.select_for_update().get(pk=duplicate.pk)
     municipalities = sorted({survivor.municipality_id, duplicate.municipality_id})
     label = f"{model._meta.label_lower}:{duplicate.pk}->{survivor.pk}"
     with pghistory.context(merge=label, merged_by=user.pk):
@@ -125,5 +139,9 @@ def do_merge(user, survivor, duplicate) -> MergeResult:
             **{field: survivor}
         )
     contracts = []
-    transaction.on_commit(lambda: contracts.extend(recompute_contracts(municipalities)))
+    # After commit, so the tasks count the merged rows; robust: the merge stands (and the
+    # nightly run recomputes) if the broker is down.
+    transaction.on_commit(
+        lambda: contracts.extend(recompute_contracts(municipalities)), robust=True
+    )
     return MergeResult(survivor, moved, contracts)

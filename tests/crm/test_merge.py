@@ -1,9 +1,12 @@
 """Merging a duplicate company or founder into the record to keep (crm.merging)."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
-from contracts.models import Evaluation
+from contracts.models import Contract, Evaluation, Goal, Snapshot
+from contracts.services import compute_attainment
 from crm import merging
 from crm.models import (
     Company,
@@ -20,6 +23,7 @@ from referrals.models import Referral
 from tests.conftest import CVRS, assert_four_users, record_consent
 
 pytestmark = pytest.mark.django_db
+TODAY = datetime.date.today()
 
 
 @pytest.fixture
@@ -78,6 +82,40 @@ def test_a_merge_moves_every_related_row_and_the_history_to_the_survivor(
     events = company.events.filter(pgh_context__metadata__merge__isnull=False)
     assert events.exists()  # the merge is in the survivor's history
     assert result.moved["crm.guidancesession.company"] >= 1
+
+
+def contacted_companies(goal) -> int:
+    return Snapshot.objects.get(goal=goal, as_of=TODAY, municipality=None).value
+
+
+def test_a_merge_recomputes_the_snapshots_after_its_commit(
+    world, company, duplicate, django_capture_on_commit_callbacks
+):
+    contract = Contract.objects.create(
+        kind="performance",
+        title="Resultatkontrakt Viborg",
+        starts_on=datetime.date(TODAY.year, 1, 1),
+        ends_on=datetime.date(TODAY.year, 12, 31),
+        status="active",
+    )
+    contract.municipalities.set([world.home])
+    contract.parties.set([world.local])
+    goal = Goal.objects.create(
+        contract=contract, number="1", title="Kontaktede", indicator="companies_contacted"
+    )
+    record_consent(world.consultant, company)  # a session with each of the two
+    record_consent(world.consultant, duplicate)
+    compute_attainment(contract, TODAY)
+    assert contacted_companies(goal) == 2
+
+    with django_capture_on_commit_callbacks() as after_commit:
+        result = merging.do_merge(world.manager, company, duplicate)
+    assert contacted_companies(goal) == 2 and result.contract_ids == []  # not before commit
+    for callback in after_commit:
+        callback()
+
+    assert result.contract_ids == [contract.pk]
+    assert contacted_companies(goal) == 1  # one company, met twice
 
 
 def test_a_founder_merge_moves_sessions(world, founder):

@@ -1,0 +1,230 @@
+"""Two people merging at once (crm.merging): each merge runs in a thread of its own, on its own
+database connection, in its own transaction on PostgreSQL. A third connection holds the rows'
+locks until every merge waits for one, so the merges reach the same rows at the same moment
+(``at_once``), every time, instead of only when the scheduler happens to interleave them."""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from copy import copy
+
+import pytest
+from django.db import connection, transaction
+from django.urls import reverse
+
+from crm import merging
+from crm.models import Company, ContactPerson, GuidanceSession
+from crm.services import DomainError, do_create_company, do_update_company
+from tests.conftest import CVRS, record_consent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WAIT = 30  # seconds; a test that waits this long has hung
+
+
+def on_own_connection(call):
+    """``call`` as a thread runs it: on the thread's own connection, closed at the end; what
+    it raises is its answer."""
+
+    def run():
+        try:
+            return call()
+        except Exception as error:  # noqa: BLE001 (the answer the test checks)
+            return error
+        finally:
+            connection.close()
+
+    return run
+
+
+def waiting_for_locks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+def wait_until_waiting(count: int) -> None:
+    deadline = time.monotonic() + WAIT
+    while waiting_for_locks() < count:
+        assert time.monotonic() < deadline, f"{count} calls never waited for a lock"
+        time.sleep(0.02)
+
+
+def at_once(*calls, held) -> list:
+    """Run ``calls`` in threads while another connection holds the rows of ``held`` locked;
+    the calls start in the order given (each waits for a lock before the next starts) and
+    are let go together. Their answers (or what they raised) in the order given."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        with transaction.atomic():
+            for record in held:
+                type(record)._base_manager.select_for_update().get(pk=record.pk)
+            locked.set()
+            release.wait(WAIT)
+
+    with ThreadPoolExecutor(len(calls) + 1) as pool:
+        holder = pool.submit(on_own_connection(hold))
+        assert locked.wait(WAIT)
+        answers = []
+        for call in calls:
+            answers.append(pool.submit(on_own_connection(call)))
+            wait_until_waiting(len(answers))
+        release.set()
+        assert holder.result(WAIT) is None
+        return [answer.result(WAIT) for answer in answers]
+
+
+def merge(user, survivor, duplicate):
+    return lambda: merging.do_merge(user, survivor, duplicate)
+
+
+def new_company(world, number: int, name: str, **fields) -> Company:
+    return do_create_company(
+        world.consultant, cvr=CVRS[number], name=name, municipality=world.home, **fields
+    )
+
+
+def one_of_each(answers) -> tuple[merging.MergeResult, DomainError]:
+    """The merge that went through and the one refused, whichever came first."""
+    won = [answer for answer in answers if isinstance(answer, merging.MergeResult)]
+    refused = [answer for answer in answers if isinstance(answer, DomainError)]
+    assert (len(won), len(refused)) == (1, 1), answers
+    return won[0], refused[0]
+
+
+def merge_labels(company) -> set[str]:
+    events = company.events.filter(pgh_context__metadata__merge__isnull=False)
+    return set(events.values_list("pgh_context__metadata__merge", flat=True))
+
+
+def test_two_duplicates_merged_into_one_survivor_at_once_both_move_everything(world, company):
+    first, second = new_company(world, 1, "Smedien"), new_company(world, 2, "Smedie ApS")
+    for duplicate in (first, second):
+        record_consent(world.consultant, duplicate)  # a session, a contact person, a consent
+
+    answers = at_once(
+        merge(world.manager, company, first),
+        merge(world.manager, company, second),
+        held=[company, first, second],
+    )
+
+    assert all(isinstance(answer, merging.MergeResult) for answer in answers), answers
+    assert list(Company.objects.values_list("pk", flat=True)) == [company.pk]
+    assert GuidanceSession.objects.filter(company=company).count() == 2
+    assert ContactPerson.objects.filter(company=company).count() == 2
+    for duplicate in (first, second):
+        for related, field, _many in merging.relations(Company):
+            assert not related._base_manager.filter(**{f"{field}_id": duplicate.pk}).exists()
+    assert merge_labels(company) == {
+        f"crm.company:{first.pk}->{company.pk}",
+        f"crm.company:{second.pk}->{company.pk}",
+    }
+
+
+def test_one_duplicate_merged_into_two_survivors_at_once_goes_to_one_the_other_is_refused(
+    world, company
+):
+    other, duplicate = new_company(world, 1, "Smedien"), new_company(world, 2, "Smedie ApS")
+    record_consent(world.consultant, duplicate)
+
+    answers = at_once(
+        merge(world.manager, company, duplicate),
+        merge(world.manager, other, duplicate),
+        held=[company, other, duplicate],
+    )
+
+    won, refused = one_of_each(answers)
+    assert "findes ikke længere" in str(refused) and f"id {duplicate.pk}" in str(refused)
+    loser = other if won.survivor == company else company
+    assert GuidanceSession.objects.get().company == won.survivor
+    assert not merge_labels(loser)  # the refused merge wrote nothing
+    assert not loser.events.filter(pgh_context__isnull=False).exists()
+    assert set(Company.objects.values_list("pk", flat=True)) == {company.pk, other.pk}
+
+
+@pytest.mark.parametrize("held_first", ["lower", "higher"])
+def test_a_into_b_and_b_into_a_at_once_merges_once_without_a_deadlock(world, held_first):
+    a, b = new_company(world, 1, "Smedien"), new_company(world, 2, "Smedie ApS")
+    record_consent(world.consultant, a)
+    record_consent(world.consultant, b)
+    calls = [merge(world.manager, b, a), merge(world.manager, a, b)]
+    if held_first == "higher":
+        calls.reverse()
+
+    answers = at_once(*calls, held=[a, b])
+
+    won, refused = one_of_each(answers)  # not a deadlock (an OperationalError): a refusal
+    assert "findes ikke længere" in str(refused)
+    assert list(Company.objects.all()) == [won.survivor]
+    assert GuidanceSession.objects.filter(company=won.survivor).count() == 2
+
+
+def test_an_edit_waiting_for_a_merge_of_its_record_is_refused_with_a_message(world, company):
+    duplicate = new_company(world, 1, "Smedien")
+    url = reverse("company-edit", args=[duplicate.pk])
+    editor = world.client_for(world.consultant)
+    shown = editor.get(url).context["form"]
+    data = {f.html_name: f.value() or "" for f in shown if not f.field.disabled}
+
+    # The merge takes the duplicate's row first; the edit, sent a moment later, waits for it.
+    merged, edited = at_once(
+        merge(world.manager, company, duplicate),
+        lambda: editor.post(url, data | {"city": "Viborg"}),
+        held=[duplicate],
+    )
+
+    assert isinstance(merged, merging.MergeResult), merged
+    assert edited.status_code == 200  # the form again, with the refusal: not a 500
+    (message,) = edited.context["form"].non_field_errors()
+    assert "findes ikke længere" in message
+    assert editor.post(url, data).status_code == 404  # sent again: the record is gone
+    with pytest.raises(DomainError, match="findes ikke længere"):
+        do_update_company(world.consultant, copy(duplicate), city="Viborg")
+    api = world.client_for(world.consultant)
+    patched = api.patch(
+        f"/api/v1/companies/{duplicate.pk}/", {"city": "Viborg"}, "application/json"
+    )
+    assert patched.status_code == 404
+
+
+def test_an_edit_that_holds_the_record_first_is_merged_with_its_change(world, company):
+    duplicate = new_company(world, 1, "Smedien")
+
+    edited, merged = at_once(
+        lambda: do_update_company(world.consultant, copy(duplicate), city="Viborg"),
+        merge(world.manager, company, duplicate),
+        held=[duplicate],
+    )
+
+    assert edited.city == "Viborg" and isinstance(merged, merging.MergeResult), merged
+    assert Company.objects.get().city == "Viborg"  # read under the lock: never a stale copy
+
+
+def test_the_merge_page_and_api_refuse_a_merged_away_record_with_a_message(world, company):
+    other, duplicate = new_company(world, 1, "Smedien"), new_company(world, 2, "Smedie ApS")
+    client = world.client_for(world.manager)
+    page = reverse("company-merge", args=[other.pk])
+    api = reverse("api-merge-list")
+
+    # Two managers send the duplicate to two survivors at once, each from the merge page.
+    answers = at_once(
+        lambda: client.post(
+            reverse("company-merge", args=[company.pk]), {"duplicate": duplicate.pk}
+        ),
+        lambda: client.post(page, {"duplicate": duplicate.pk}),
+        held=[company, other, duplicate],
+    )
+
+    merged, refused = sorted(answers, key=lambda response: response.status_code)
+    assert (merged.status_code, refused.status_code) == (302, 400)
+    assert "findes ikke længere" in refused.context["form"].errors["duplicate"][0]
+    later = client.post(page, {"duplicate": duplicate.pk})
+    assert later.status_code == 400 and later.context["form"].errors["duplicate"]
+    body = {"kind": "company", "survivor": other.pk, "duplicate": duplicate.pk}
+    answer = client.post(api, body, "application/json")
+    assert answer.status_code == 400 and answer.json()["detail"]
+    assert client.post(reverse("company-merge", args=[duplicate.pk]), {}).status_code == 404
