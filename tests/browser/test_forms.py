@@ -13,6 +13,7 @@ from django.urls import reverse
 from crm.models import Founder, GuidanceSession
 from crm.services import find_founder_by_cpr
 from tests.browser.conftest import log_in, screenshot
+from tests.browser.test_phone_and_a11y import problems_of
 from tests.conftest import CPR, PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,7 +54,7 @@ def summary_after_save(page, button: str) -> str:
     summary = page.locator("[data-error-summary]")
     summary.wait_for()
     assert page.evaluate(SUMMARY_IN_FOCUS)
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert problems_of(page, page.url) == []  # no sideways scroll, nothing axe-core finds serious
     return summary.inner_text()
 
 
