@@ -11,6 +11,7 @@ from django.urls import reverse
 from crm import services
 from referrals.models import Referral
 from tests.browser.conftest import log_in, screenshot
+from tests.browser.test_phone_and_a11y import problems_of
 from tests.conftest import CVRS, PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -56,7 +57,7 @@ def test_referring_without_consent_records_it_in_the_flow_and_keeps_the_reason(
         assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
         assert "har ikke givet samtykke" in page.inner_text("[data-error-summary]")
         assert page.input_value("#id_reason") == REASON
-        assert page.evaluate(NO_SIDEWAYS), width
+        assert problems_of(page, f"consent-asked-{width}") == []
         assert not Referral.objects.filter(company=company).exists()
         screenshot(page, f"refer-consent-asked-{width}")
 
@@ -121,5 +122,5 @@ def error_page_reads(page, status: str, heading: str, width: int) -> None:
     if status != "500":  # rendered without the user: no menu to offer
         assert page.locator("nav[aria-label=Hovedmenu]").count() == 1
     assert page.locator(f"[data-error='{status}'] a", has_text="Til forsiden").is_visible()
-    assert page.evaluate(NO_SIDEWAYS), (status, width)
+    assert problems_of(page, f"{status}-{width}") == []
     screenshot(page, f"error-page-{status}-{width}")
