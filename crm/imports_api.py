@@ -6,6 +6,7 @@ services as the pages (crm.imports, crm.merging)."""
 import json
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -176,7 +177,7 @@ class MergeViewSet(viewsets.GenericViewSet):
         survivor = visible.filter(pk=form.validated_data["survivor"]).first()
         duplicate = visible.filter(pk=form.validated_data["duplicate"]).first()
         if survivor is None or duplicate is None:
-            raise ValidationError({"detail": "not found in your municipalities"})
+            raise ValidationError({"detail": _("Posten findes ikke i dine kommuner.")})
         try:
             result = merging.do_merge(request.user, survivor, duplicate)
         except DjangoPermissionDenied as error:

@@ -204,27 +204,47 @@ def test_an_edit_that_holds_the_record_first_is_merged_with_its_change(world, co
     assert Company.objects.get().city == "Viborg"  # read under the lock: never a stale copy
 
 
-def test_the_merge_page_and_api_refuse_a_merged_away_record_with_a_message(world, company):
-    other, duplicate = new_company(world, 1, "Smedien"), new_company(world, 2, "Smedie ApS")
-    client = world.client_for(world.manager)
-    page = reverse("company-merge", args=[other.pk])
-    api = reverse("api-merge-list")
+def on_page(client, survivor, duplicate):
+    url = reverse("company-merge", args=[survivor.pk])
+    return lambda: client.post(url, {"duplicate": duplicate.pk})
 
-    # Two managers send the duplicate to two survivors at once, each from the merge page.
-    answers = at_once(
-        lambda: client.post(
-            reverse("company-merge", args=[company.pk]), {"duplicate": duplicate.pk}
-        ),
-        lambda: client.post(page, {"duplicate": duplicate.pk}),
-        held=[company, other, duplicate],
+
+def by_api(client, survivor, duplicate):
+    body = {"kind": "company", "survivor": survivor.pk, "duplicate": duplicate.pk}
+    return lambda: client.post(reverse("api-merge-list"), body, "application/json")
+
+
+def test_the_merge_page_and_api_refuse_a_duplicate_merged_away_meanwhile_with_a_message(
+    world, company
+):
+    other = new_company(world, 1, "Smedien")
+    first, second = new_company(world, 2, "Smedie ApS"), new_company(world, 3, "Smedjen")
+    client = world.client_for(world.manager)
+
+    # Only the duplicate is held: the merge sent first waits for it first, so it wins.
+    page_won, api_refused = at_once(
+        on_page(client, company, first), by_api(client, other, first), held=[first]
+    )
+    api_won, page_refused = at_once(
+        by_api(client, company, second), on_page(client, other, second), held=[second]
     )
 
-    merged, refused = sorted(answers, key=lambda response: response.status_code)
-    assert (merged.status_code, refused.status_code) == (302, 400)
-    assert "findes ikke længere" in refused.context["form"].errors["duplicate"][0]
-    later = client.post(page, {"duplicate": duplicate.pk})
-    assert later.status_code == 400 and later.context["form"].errors["duplicate"]
-    body = {"kind": "company", "survivor": other.pk, "duplicate": duplicate.pk}
-    answer = client.post(api, body, "application/json")
-    assert answer.status_code == 400 and answer.json()["detail"]
-    assert client.post(reverse("company-merge", args=[duplicate.pk]), {}).status_code == 404
+    assert (page_won.status_code, api_won.status_code) == (302, 200)
+    assert api_refused.status_code == page_refused.status_code == 400
+    assert "findes ikke længere" in api_refused.json()["detail"]
+    assert "findes ikke længere" in page_refused.context["form"].errors["duplicate"][0]
+    assert list(Company.objects.order_by("pk")) == [company, other]
+
+
+def test_a_merge_sent_after_the_duplicate_is_gone_is_refused_with_a_message(world, company):
+    duplicate = new_company(world, 1, "Smedien")
+    client = world.client_for(world.manager)
+    merging.do_merge(world.manager, company, duplicate)
+    other = new_company(world, 2, "Smedie ApS")
+
+    page = on_page(client, other, duplicate)()
+    api = by_api(client, other, duplicate)()
+
+    assert page.status_code == 400 and page.context["form"].errors["duplicate"]
+    assert api.status_code == 400 and "findes ikke" in api.json()["detail"]
+    assert on_page(client, duplicate, other)().status_code == 404  # the survivor gone: 404
