@@ -56,6 +56,8 @@ def test_referring_without_consent_records_it_in_the_flow_and_keeps_the_reason(
         page.locator("fieldset#consent").wait_for()
         assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
         assert "har ikke givet samtykke" in page.inner_text("[data-error-summary]")
+        page.click("[data-error-summary] a[href='#consent']")  # the message leads to the consent
+        assert page.evaluate("document.activeElement.id") == "consent"
         assert page.input_value("#id_reason") == REASON
         assert problems_of(page, f"consent-asked-{width}") == []
         assert not Referral.objects.filter(company=company).exists()
