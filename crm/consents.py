@@ -486,7 +486,11 @@ READ_KINDS = {
     ConsentAccess.Record.PROJECT: (("company",), "operator"),
     ConsentAccess.Record.PROGRAMME: (("company", "founder"), "operator"),
     ConsentAccess.Record.FOUNDER: ((), None),  # the rows are the founders themselves
+    ConsentAccess.Record.EVENT: (("company", "founder"), "holder"),  # the event's organiser
 }
+# Records seen on a consent whenever their holder is not the reader's operator, even of a
+# subject the reader works with (the other kinds are the subject's shared data).
+HELD_RECORDS = {ConsentAccess.Record.SESSION, ConsentAccess.Record.EVENT}
 
 
 def subject_of(kind: str, row) -> tuple[str, int]:
@@ -591,9 +595,9 @@ def do_log_consent_reads(user, reads: dict, *, source: str) -> list[ConsentAcces
             candidates.append((kind, row.pk, subject_of(kind, row), holder))
     own = worked_with(
         list(operators),
-        {subject for kind, _pk, subject, _h in candidates if kind != ConsentAccess.Record.SESSION},
+        {subject for kind, _pk, subject, _h in candidates if kind not in HELD_RECORDS},
     )
-    candidates = [c for c in candidates if c[0] == ConsentAccess.Record.SESSION or c[2] not in own]
+    candidates = [c for c in candidates if c[0] in HELD_RECORDS or c[2] not in own]
     if not candidates:
         return []
     consents = consents_in_force(list(operators), {c[2] for c in candidates})

@@ -14,6 +14,7 @@ NAVIGATION = [
     ("session-list", _("Vejledninger"), WORKERS),
     ("follow-ups", _("Opfølgning"), WORKERS),
     ("network-list", _("Netværk"), WORKERS),
+    ("event-list", _("Arrangementer"), WORKERS),
     ("triage-queue", _("Visitation"), {"triage"}),
     ("referral-sent", _("Henvisninger"), {"consultant", "manager"}),
     ("contract-list", _("Kontrakter"), WORKERS | {"viewer"}),

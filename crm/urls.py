@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from crm import api, tokens
-from crm.views import account, imports, merging, records, register, shell
+from crm.views import account, events, imports, merging, records, register, shell
 
 SUBJECT_KINDS = [("virksomheder", "company"), ("ivaerksaettere", "founder")]
 
@@ -50,6 +50,22 @@ urlpatterns = [
     path("projekter/<int:pk>/rediger/", records.project_edit, name="project-edit"),
     path("opfoelgning/", records.follow_ups, name="follow-ups"),
     path("netvaerk/", records.network_list, name="network-list"),
+    path("arrangementer/", events.event_list, name="event-list"),
+    path("arrangementer/nyt/", events.event_create, name="event-create"),
+    path("arrangementer/<int:pk>/", events.event_detail, name="event-detail"),
+    path("arrangementer/<int:pk>/rediger/", events.event_edit, name="event-edit"),
+    path("arrangementer/<int:pk>/tilmeld/", events.event_register, name="event-register"),
+    path("arrangementer/<int:pk>/fremmoede/", events.event_attendance, name="event-attendance"),
+    path(
+        "deltagere/<int:pk>/ivaerksaetter/",
+        events.participant_make_founder,
+        name="participant-make-founder",
+    ),
+    path(
+        "deltagere/<int:pk>/virksomhed/",
+        events.participant_make_company,
+        name="participant-make-company",
+    ),
     path("beskeder/", shell.inbox, name="inbox"),
     path("indlaesninger/", imports.import_list, name="import-list"),
     path("indlaesninger/ny/", imports.import_start, name="import-start"),

@@ -1,3 +1,4 @@
+from crm.models.events import Event, EventParticipant
 from crm.models.imports import ImportBatch, ImportRecord, ImportStagingRow
 from crm.models.notifications import Notification
 from crm.models.records import (
@@ -34,6 +35,8 @@ __all__ = [
     "ContactPerson",
     "CprReveal",
     "DevelopmentProject",
+    "Event",
+    "EventParticipant",
     "Founder",
     "GuidanceSession",
     "ImportBatch",

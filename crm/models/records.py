@@ -567,6 +567,7 @@ class ConsentAccess(models.Model):
         PROJECT = "project", _("udviklingsprojekter")
         PROGRAMME = "programme", _("vækstforløb")
         FOUNDER = "founder", _("iværksætterens oplysninger")
+        EVENT = "event", _("deltagelse i arrangementer")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     operator = models.ForeignKey(

@@ -442,3 +442,86 @@ def test_amounts_granted_sum_the_granted_projects(world, company):
 
     assert values(granted, world) == (Decimal("175000.50"), 40000, Decimal("215000.50"))
     assert values(lag, world) == (Decimal("175000.50"), 0, Decimal("175000.50"))
+
+
+def held(world, operator, where, day, *, kind="course", themes=(), partners=()):
+    """An event run by ``operator`` (and ``partners``) in ``where`` on ``day``."""
+    from crm.models import Event
+
+    event = Event.objects.create(
+        title=f"{kind} {day}",
+        kind=kind,
+        date=day,
+        place="Rådhuset",
+        municipality=where,
+        operator=operator,
+        themes=list(themes),
+        hours=2,
+        created_by=world.consultant,
+    )
+    event.partners.set(partners)
+    return event
+
+
+def took_part(world, event, *, came=True, **who):
+    """A company, founder or person (name, e-mail) registered for ``event``, present or not."""
+    from crm.models import EventParticipant
+
+    subject = who.get("company") or who.get("founder")
+    return EventParticipant.objects.create(
+        event=event,
+        municipality=subject.municipality if subject else event.municipality,
+        attended=came,
+        registered_by=world.consultant,
+        **who,
+    )
+
+
+def test_event_participants_count_each_company_founder_and_person_once(world):
+    """Hand-counted: Viborg has A, F, Ida, Cai and D (five); Aarhus B and Ida (two); the
+    total six (Ida once). F2 started A and counts as A; Bo did not come; an event before the
+    period and one of an unmeasured operator without a measured partner do not count."""
+    from crm.models import Founder, Operator
+
+    a, b, c, d = (company_in(world, cvr) for cvr in CVRS[:4])
+    b.municipality = world.other
+    b.save()
+    f = services.do_create_founder(
+        world.consultant, cpr_number="0101902345", name="F", municipality=world.home
+    )
+    f2 = services.do_create_founder(
+        world.consultant, cpr_number="0202913456", name="F2", municipality=world.home
+    )
+    Founder.objects.filter(pk=f2.pk).update(company=a, company_started_on=D(2026, 4, 1))
+    focused = Operator.objects.create(name="Arsenalet", kind=Operator.Kind.FOCUSED)
+
+    course = held(world, world.local, world.home, D(2026, 3, 10), themes=["start_up"])
+    for who in ({"company": a}, {"founder": f}, {"name": "Ida", "email": "ida@example.dk"}):
+        took_part(world, course, **who)
+    took_part(world, course, came=False, name="Bo")
+    workshop = held(
+        world, world.local, world.home, D(2026, 5, 5), kind="workshop", themes=["digital"]
+    )
+    for who in ({"company": a}, {"founder": f2}, {"name": "Ida", "email": "IDA@example.dk"}):
+        took_part(world, workshop, **who)
+    took_part(world, workshop, name="Cai")
+    aarhus = held(world, world.other_local, world.other, D(2026, 6, 1), kind="information")
+    took_part(world, aarhus, company=b)
+    took_part(world, aarhus, name="Ida", email="ida@example.dk")
+    took_part(world, held(world, world.local, world.home, D(2025, 12, 31)), company=c)
+    took_part(world, held(world, focused, world.home, D(2026, 4, 1)), company=c)
+    with_hub = held(world, focused, world.home, D(2026, 4, 2), partners=[world.hub])
+    took_part(world, with_hub, company=d)
+
+    def counted(params=None, **kwargs):
+        return values(
+            compute("event_participants", YEAR, ids(world), params or {}, **kwargs), world
+        )
+
+    assert counted() == (5, 2, 6)
+    assert counted({"participant": "company"}) == (2, 1, 3)  # A, D; B
+    assert counted({"participant": "founder"}) == (2, 0, 2)  # F, F2 (as A)
+    assert counted({"participant": "person"}) == (2, 1, 2)  # Ida, Cai; Ida
+    assert counted({"themes": ["digital"]}) == (3, 0, 3)  # A, Ida, Cai
+    assert counted({"event_kind": "workshop"}) == (3, 0, 3)
+    assert counted(operators=[world.hub]) == (1, 0, 1)  # D, as the hub's partner event

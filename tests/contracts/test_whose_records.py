@@ -21,7 +21,16 @@ from contracts.indicators import CATALOGUE, PARAMETERS, Period, compute
 from contracts.models import Contract, Evaluation, Goal, Snapshot
 from contracts.services import compute_attainment
 from crm import cpr
-from crm.models import Company, Founder, GuidanceSession, Municipality, Network, Operator
+from crm.models import (
+    Company,
+    Event,
+    EventParticipant,
+    Founder,
+    GuidanceSession,
+    Municipality,
+    Network,
+    Operator,
+)
 from crm.models.records import DevelopmentProject, ProgrammeEnrolment
 from crm.reference import load_reference_data
 from referrals.models import Adviser, Referral
@@ -164,6 +173,34 @@ class Records:
             **fields,
         )
 
+    def event(self, by: Operator, where: Municipality, day, *, came=(), email="") -> Event:
+        """A course ``by`` held in ``where`` on ``day``: the companies and founders that
+        ``came``, and a person without CVR or CPR (``email``) if given."""
+        event = Event.objects.create(
+            title="Kursus",
+            kind="course",
+            date=day,
+            place="Rådhuset",
+            municipality=where,
+            operator=by,
+            themes=["start_up"],
+            hours=3,
+            created_by=self.user,
+        )
+        people = [self.subject(subject) for subject in came]
+        people += [{"name": "Deltager", "email": email}] if email else []
+        EventParticipant.objects.bulk_create(
+            EventParticipant(
+                event=event,
+                municipality=where,
+                attended=True,
+                registered_by=self.user,
+                **person,
+            )
+            for person in people
+        )
+        return event
+
     def enrolment(self, by: Operator, subject, day, level: str) -> ProgrammeEnrolment:
         return ProgrammeEnrolment.objects.create(
             **self.subject(subject),
@@ -241,8 +278,9 @@ def activity(records: Records, by: Operator, subjects: Subjects, *, known=None, 
     municipality: guidance
     (full and brief, founders and companies), a company ``known`` from guidance the year
     before, referrals sent (to a hub, advisers, the design ecosystem, funding) and received,
-    an uptake answer, a LAG project with help and a grant, a network, growth programmes and
-    survey answers about ``by``'s guidance."""
+    an uptake answer, a LAG project with help and a grant, a network, growth programmes, a
+    course with a company, a founder and a person, and survey answers about ``by``'s
+    guidance."""
     s = subjects
     where = s.young.municipality
     for subject in (s.young, s.established, s.woman, s.starter):
@@ -268,6 +306,7 @@ def activity(records: Records, by: Operator, subjects: Subjects, *, known=None, 
     )
     records.network(by, where, D(2024, 5, 1), members=[s.young, s.established])
     records.enrolment(by, s.young, D(2024, 6, 1), "A")
+    records.event(by, where, D(2024, 6, 2), came=[s.young, s.woman], email="ide@example.dk")
     records.enrolment(by, s.woman, D(2024, 6, 1), "B")
     records.evaluation(
         by,

@@ -146,6 +146,17 @@ IMPORT_PAGES = [
     "api-import-undo",
     "api-merge-list",
 ]
+# Events and their participants: four-user tests in tests/crm/test_events.py.
+EVENT_PAGES = [
+    "event-list",
+    "event-create",
+    "event-detail",
+    "event-edit",
+    "event-register",
+    "event-attendance",
+    "participant-make-founder",
+    "participant-make-company",
+]
 # The subject's one-time consent link: no login, a valid link (tests/crm/test_consent_evidence.py).
 PUBLIC = ["login", "logout", "set_language", "consent-confirm"]
 # The caller's own second factor and tokens, no municipality: tests/crm/test_login_hardening.py
@@ -250,6 +261,7 @@ def test_every_url_is_in_the_access_matrix():
         + CONTRACT_API
         + REPORT_API
         + IMPORT_PAGES
+        + EVENT_PAGES
     )
     missing = {name for name in project_url_names() if not name.endswith("-format")} - covered
     assert not missing, f"Add these URLs to the access tests: {sorted(missing)}"

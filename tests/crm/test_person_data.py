@@ -10,7 +10,7 @@ from django.urls import get_resolver, reverse
 
 from contracts.models import BudgetLine, Contract, Goal, PaymentRule
 from contracts.services import compute_attainment
-from crm import services
+from crm import events, services
 from crm.imports import do_start_import
 from crm.models import Notification
 from referrals.models import Adviser
@@ -109,6 +109,7 @@ def records(world, company, founder):
         "budget_line": BudgetLine.objects.create(contract=contract, name="Løn", amount=100000),
         "payment_rule": PaymentRule.objects.create(contract=contract, kind="founder", amount=2500),
         "municipality": world.home,
+        **event_records(world, company, founder),
         "import": do_start_import(
             world.manager,
             kind="companies",
@@ -116,6 +117,30 @@ def records(world, company, founder):
             data=f"CVR-nr;Virksomhedsnavn\n{company.cvr};{company.name}\n".encode(),
         ),
     }
+
+
+PARTICIPANT = {"name": "Ida Idé Deltager", "email": "ida.deltager@example.dk"}
+
+
+def event_records(world, company, founder) -> dict:
+    """An event with a company, a founder and a person without CVR or CPR (the participant
+    whose pages the URLs name)."""
+    event = events.do_create_event(
+        world.consultant,
+        title="Start egen virksomhed",
+        kind="course",
+        date=TODAY,
+        place="Viborg Bibliotek",
+        municipality=world.home,
+        operator=world.local,
+        hours=3,
+    )
+    for subject in ({"company": company}, {"founder": founder}):
+        events.do_register_participant(world.consultant, event, **subject)
+    person = events.do_register_participant(
+        world.consultant, event, **PARTICIPANT, municipality=world.home
+    )
+    return {"event": event, "participant": person}
 
 
 def pk_of(name: str, records: dict) -> int:
@@ -157,6 +182,8 @@ def secrets(records: dict) -> list[str]:
         "0101902345",
         CONTACT["name"],
         CONTACT["email"],
+        PARTICIPANT["name"],
+        PARTICIPANT["email"],
         *NOTES,
         company.name,
         company.cvr,
