@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--attainment-runs", type=int, default=3)
     parser.add_argument("--pdf-runs", type=int, default=5)
     parser.add_argument("--evaluation-rows", type=int, default=50_000, help="answers (evaluations)")
+    parser.add_argument("--import-rows", type=int, default=100_000, help="companies (imports)")
     parser.add_argument("--load-users", type=int, default=50, help="simulated users (load)")
     parser.add_argument("--load-seconds", type=int, default=120, help="how long (load)")
     parser.add_argument("--explain", nargs="*", default=[], metavar="GOAL",
@@ -99,7 +100,7 @@ def main() -> None:
     if "imports" in parts:
         from bench import imports
 
-        results += imports.run()
+        results += imports.run(rows=options.import_rows)
     if "evaluations" in parts:
         from bench import evaluations
 

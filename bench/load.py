@@ -22,7 +22,8 @@ TABLE = "crm_company"
 COLUMNS = [
     "cvr", "p_number", "name", "address", "postcode", "city", "municipality_id",
     "industry_code_id", "employees", "employees_known_on", "started_on", "segment",
-    "growth_potential", "rural", "created_at",
+    "growth_potential", "rural", "created_at", "status", "company_form", "employees_band",
+    "industry_code_db07", "advertising_protected", "register_source",
 ]  # fmt: skip
 # Relative number of companies by municipality code (the rest 1): the four big cities, and
 # Viborg, the demo consultant's municipality, about its share of the register.
@@ -78,7 +79,7 @@ def company_lines(count: int, seed: int, choices: Choices):
         yield (
             f"{cvr}\t\t{name}\t{rng.choice(STREETS)} {rng.randrange(1, 200)}\t"
             f"{rng.randrange(1000, 9990)}\t\t{municipality}\t{rng.choice(choices.industry_ids)}\t"
-            f"{employees}\t\\N\t{started}\t\t\tf\t{now}\n"
+            f"{employees}\t\\N\t{started}\t\t\tf\t{now}\tactive\t\t\t\tf\t\n"
         )
 
 

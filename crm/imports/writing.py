@@ -7,6 +7,7 @@ from django.apps import apps
 from django.db import connection, transaction
 from django.utils import timezone
 
+from crm.imports import triggers
 from crm.imports.targets import TARGETS, Target, history_model, model_of
 from crm.models import Consent, ImportBatch, ImportRecord, ImportStagingRow
 
@@ -46,28 +47,35 @@ def column_list(model) -> list[str]:
 
 
 def insert_created(batch: ImportBatch, model) -> None:
+    """Insert the rows to create (in the file's order), keep their ids for the undo and write
+    the change history and search words of the new rows, set-based (crm.imports.triggers),
+    in one statement. Positional parameters: pgtrigger.ignore prepends one."""
     table, staging = model._meta.db_table, ImportStagingRow._meta.db_table
     columns = column_list(model)
-    values, params = [], {"batch": batch.pk, "label": model._meta.label_lower}
+    values, params = [], []
     for f in model._meta.concrete_fields:
         if f.column not in columns:
             continue
         if f.column in ("cpr_encrypted", "cpr_hash"):
             values.append(f"s.{f.column}")
         elif not f.null and f.get_default() is not None:  # a column the file does not give
-            params[f.column] = f.get_db_prep_save(f.get_default(), connection)
-            values.append(f"COALESCE(r.{f.column}, %({f.column})s)")
+            params.append(f.get_db_prep_save(f.get_default(), connection))
+            values.append(f"COALESCE(r.{f.column}, %s)")
         else:
             values.append(f"r.{f.column}")
-    with connection.cursor() as cursor:
+    params += [batch.pk, batch.pk, model._meta.label_lower]
+    with triggers.replaced_by_sql(model), connection.cursor() as cursor:
         cursor.execute(
             f"WITH created AS (INSERT INTO {table} ({', '.join(columns)})"  # noqa: S608 (names from code)
             f" SELECT {', '.join(values)} FROM {staging} s,"
             f" jsonb_populate_record(NULL::{table}, s.data) r"
-            " WHERE s.batch_id = %(batch)s AND s.action = 'create' ORDER BY s.line"
-            " RETURNING id)"
-            f" INSERT INTO {ImportRecord._meta.db_table} (batch_id, model, object_id, action)"
-            " SELECT %(batch)s, %(label)s, id, 'created' FROM created",
+            " WHERE s.batch_id = %s AND s.action = 'create' ORDER BY s.line"
+            " RETURNING *),"
+            f" records AS (INSERT INTO {ImportRecord._meta.db_table}"
+            " (batch_id, model, object_id, action)"
+            " SELECT %s, %s, id, 'created' FROM created)"
+            f"{triggers.after_insert_sql(model, 'created')}"
+            " SELECT count(*) FROM created",
             params,
         )
 

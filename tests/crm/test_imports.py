@@ -1,7 +1,10 @@
 """The migration import (crm.imports): mapping, checking, duplicates, all or nothing, undo,
 the pages and the API."""
 
+import pghistory
+import pgtrigger
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from crm import imports
@@ -14,7 +17,9 @@ from crm.models import (
     ImportBatch,
     ImportStagingRow,
     Membership,
+    SearchWord,
 )
+from crm.queries import search_companies
 from crm.services import DomainError, do_update_company
 from tests.conftest import CPR, CVRS, assert_four_users, make_member
 
@@ -219,6 +224,59 @@ def test_only_managers_import(world):
         with pytest.raises(Exception) as error:
             imports.do_start_import(user, kind="companies", name="x.csv", data=data)
         assert error.type.__name__ == "PermissionDenied"
+
+
+# --- The row triggers, set-based (crm.imports.triggers) ----------------------------------
+
+
+def history_of(ids) -> list[dict]:
+    """The change-history events of the companies ``ids``: every column but the event's own
+    id, and its context's metadata in place of the context's id."""
+    events = imports.history_model(Company).objects.filter(pgh_obj_id__in=ids)
+    columns = [f.attname for f in events.model._meta.concrete_fields]
+    rows = events.order_by("pgh_obj_id", "pgh_id").values(*columns, "pgh_context__metadata")
+    return [{**row, "pgh_id": None, "pgh_context_id": None} for row in rows]
+
+
+def words_since(before: set[str]) -> set[str]:
+    return set(SearchWord.objects.values_list("word", flat=True)) - before
+
+
+def test_an_import_writes_the_history_and_search_words_its_row_triggers_would(world, run):
+    before = words_since(set())
+    rows = [
+        company_row(CVRS[1], "Kvædeby Xylofonværksted ApS"),
+        company_row(CVRS[2], "Zebrafinke Ølbryggeri I/S", p_number="1000000001"),
+    ]
+    batch = confirm(world.manager, start(world.manager, "companies", rows, run), run)
+    ids = list(Company.objects.filter(cvr__in=CVRS[1:3]).values_list("pk", flat=True))
+    imported = history_of(ids), words_since(before)
+    assert len(imported[0]) == 2 and imported[0][0]["pgh_label"] == "insert"
+    assert imported[0][0]["pgh_context__metadata"] == {"import_batch": batch.pk}
+    assert {"kvaedeby", "xylofonvaerksted", "zebrafinke", "oelbryggeri"} <= imported[1]
+
+    # The same rows inserted again as they are (created_at too), every row trigger firing, in
+    # the same context.
+    columns = [f.column for f in Company._meta.concrete_fields if not f.generated]
+    companies = list(Company.objects.filter(pk__in=ids).values_list(*columns))
+    with pgtrigger.ignore("crm.Company:delete_delete"):
+        Company.objects.filter(pk__in=ids)._raw_delete("default")
+    imports.history_model(Company).objects.filter(pgh_obj_id__in=ids).delete()
+    SearchWord.objects.filter(word__in=imported[1]).delete()
+    places = ", ".join(["%s"] * len(columns))
+    insert = f"INSERT INTO crm_company ({', '.join(columns)}) VALUES ({places})"  # noqa: S608
+    with pghistory.context(import_batch=batch.pk), connection.cursor() as cursor:
+        for company in companies:
+            cursor.execute(insert, company)
+
+    assert (history_of(ids), words_since(before)) == imported
+
+
+def test_an_imported_company_is_found_by_name_and_by_a_misspelt_word(world, run):
+    rows = [company_row(CVRS[1], "Kvædeby Xylofonværksted ApS")]
+    confirm(world.manager, start(world.manager, "companies", rows, run), run)
+    for text in ["Xylofonværksted", "kvaedeby xylo", "xylofonverksted"]:
+        assert [c.cvr for c in search_companies(world.consultant, text)] == [CVRS[1]], text
 
 
 # --- Pages ---------------------------------------------------------------------------------
