@@ -18,6 +18,9 @@ from crm.models.records import operator_ids_of, works_with
 MEMBER = "view_municipality_data"
 # Managers read who has read their operator's records on the strength of a consent.
 CONSENT_LOG = "view_consent_access"
+# Managers read the change history of their records and the access logs (CPR reveals, exports,
+# consent-based reads, failed logins), and answer a person's access request (crm.audit).
+AUDIT = "view_audit_trail"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Membership.Role.CONSULTANT: frozenset({MEMBER, "view_records", "change_records"}),
@@ -29,6 +32,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "reveal_cpr",
             "manage_contracts",
             CONSENT_LOG,
+            AUDIT,
         }
     ),
     Membership.Role.TRIAGE: frozenset(

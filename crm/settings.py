@@ -143,6 +143,19 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# Every failed login is kept (AccessFailureLog, with whether it locked the account): the
+# managers' login log reads it, since the counters above are reset by a good login.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+
+# How many days each access log is kept; a nightly task deletes older rows (crm.audit,
+# reporting.tasks). CPR reveals, reads on a consent and exports of person data answer "who has
+# seen my data" in an access request; logins serve security monitoring only.
+CPR_REVEAL_LOG_DAYS = env.int("CPR_REVEAL_LOG_DAYS", default=2 * 365)
+CONSENT_READ_LOG_DAYS = env.int("CONSENT_READ_LOG_DAYS", default=2 * 365)
+EXPORT_LOG_DAYS = env.int("EXPORT_LOG_DAYS", default=2 * 365)
+LOGIN_LOG_DAYS = env.int("LOGIN_LOG_DAYS", default=180)
+# An access request's PDF is for handing to the person; it is deleted after this many days.
+ACCESS_REQUEST_DAYS = env.int("ACCESS_REQUEST_DAYS", default=30)
 
 # The second factor after the password (crm.security, crm.middleware.TwoFactorRequiredMiddleware):
 # TOTP apps and recovery codes. The issuer names the entry in the user's authenticator app.

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from crm import api, tokens
-from crm.views import account, events, imports, merging, records, register, shell
+from crm.views import account, audit, events, imports, merging, records, register, shell
 
 SUBJECT_KINDS = [("virksomheder", "company"), ("ivaerksaettere", "founder")]
 
@@ -135,5 +135,11 @@ for prefix, kind in SUBJECT_KINDS:
             records.programme_create,
             {"kind": kind},
             name=f"{kind}-programme-create",
+        ),
+        path(
+            f"{prefix}/<int:pk>/historik/",
+            audit.subject_history,
+            {"kind": kind},
+            name=f"{kind}-history",
         ),
     ]

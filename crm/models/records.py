@@ -339,6 +339,8 @@ class CprReveal(models.Model):
 
     class Meta:
         ordering = ["-revealed_at"]
+        # The access log's period filter and its nightly purge (crm.audit).
+        indexes = [models.Index(fields=["revealed_at"], name="cpr_reveal_at")]
 
     def __str__(self) -> str:
         return f"{self.user} {self.founder_id} {self.revealed_at:%d.%m.%Y %H:%M}"
@@ -588,7 +590,10 @@ class ConsentAccess(models.Model):
         ordering = ["-at", "-pk"]
         verbose_name = _("læsning på grundlag af samtykke")
         verbose_name_plural = _("læsninger på grundlag af samtykke")
-        indexes = [models.Index(fields=["municipality", "-at"], name="consent_access_recent")]
+        indexes = [
+            models.Index(fields=["municipality", "-at"], name="consent_access_recent"),
+            models.Index(fields=["at"], name="consent_access_at"),  # the nightly purge
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} {self.record} {self.at:%d.%m.%Y %H:%M}"
@@ -900,3 +905,36 @@ for model in (
         pghistory.DeleteEvent(),
         exclude=["search_name"],
     )(model)
+
+# Many-to-many changes too: a row added to or removed from a link table is an event ("add",
+# "remove"), kept by a trigger on the table through a proxy model (django-pgtrigger's way for
+# auto-created link tables), so ``.set()``, ``.add()`` and bulk changes all count.
+class SessionConsultant(GuidanceSession.consultants.through):
+    class Meta:
+        proxy = True
+        verbose_name = _("konsulent på vejledning")
+
+
+class NetworkMember(Network.members.through):
+    class Meta:
+        proxy = True
+        verbose_name = _("medlem af netværk")
+
+
+class NetworkMunicipality(Network.municipalities.through):
+    class Meta:
+        proxy = True
+        verbose_name = _("kommune, netværket dækker")
+
+
+class ConsentOperator(Consent.operators.through):
+    class Meta:
+        proxy = True
+        verbose_name = _("operatør, samtykket er givet til")
+
+
+LINK_MODELS = (SessionConsultant, NetworkMember, NetworkMunicipality, ConsentOperator)
+for model in LINK_MODELS:
+    pghistory.track(pghistory.InsertEvent("add"), pghistory.DeleteEvent("remove"), obj_field=None)(
+        model
+    )

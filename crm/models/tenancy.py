@@ -118,6 +118,7 @@ class Municipality(models.Model):
             ("triage_referrals", _("Visiterer henvisninger")),
             ("manage_contracts", _("Redigerer kontrakter og mål")),
             ("view_consent_access", _("Ser hvem der har læst operatørens oplysninger")),
+            ("view_audit_trail", _("Ser ændringshistorik og adgangslogge, besvarer indsigt")),
         ]
 
     def __str__(self) -> str:

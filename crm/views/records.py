@@ -31,6 +31,7 @@ from crm.models import (
 )
 from crm.pagination import paginate
 from crm.permissions import (
+    AUDIT,
     CONSENT_LOG,
     access_municipality,
     access_scoped,
@@ -245,6 +246,7 @@ def subject_context(request, subject, kind: str, session_form=None) -> dict:
             user=request.user, last_themes=services.last_themes(request.user, subject)
         ),
         "can_change": has_municipality_perm(request.user, "change_records", subject.municipality),
+        "can_audit": has_municipality_perm(request.user, AUDIT, subject.municipality),
     }
 
 

@@ -157,6 +157,12 @@ EVENT_PAGES = [
     "participant-make-founder",
     "participant-make-company",
 ]
+# Change histories (managers of the municipality): four-user tests in
+# tests/crm/test_audit_history.py.
+AUDIT_PAGES = [
+    "company-history",
+    "founder-history",
+]
 # The subject's one-time consent link: no login, a valid link (tests/crm/test_consent_evidence.py).
 PUBLIC = ["login", "logout", "set_language", "consent-confirm"]
 # The caller's own second factor and tokens, no municipality: tests/crm/test_login_hardening.py
@@ -261,6 +267,7 @@ def test_every_url_is_in_the_access_matrix():
         + CONTRACT_API
         + REPORT_API
         + IMPORT_PAGES
+        + AUDIT_PAGES
         + EVENT_PAGES
     )
     missing = {name for name in project_url_names() if not name.endswith("-format")} - covered
