@@ -2,7 +2,16 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from crm import services
-from crm.models import IndustryCode, Membership, Municipality, Operator, Region
+from crm.models import (
+    AnonymisationRun,
+    ErasureRequest,
+    IndustryCode,
+    Membership,
+    Municipality,
+    Operator,
+    Region,
+    RetentionRule,
+)
 
 
 @admin.register(Region)
@@ -72,3 +81,58 @@ class MembershipAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for membership in queryset:
             services.do_remove_membership(membership)
+
+
+# --- Retention (crm.retention): the rules are the administrator's; the log is read only. ---
+
+
+@admin.register(RetentionRule)
+class RetentionRuleAdmin(admin.ModelAdmin):
+    """One row per kind of record; the list shows the dry run of the next nightly run for
+    the whole country (nothing is written)."""
+
+    list_display = ["kind", "years", "counts_from", "changed_at"]
+    list_editable = ["years"]
+    readonly_fields = ["kind", "changed_at"]
+
+    @admin.display(description=_("regnes fra"))
+    def counts_from(self, rule):
+        from crm.retention import COUNTS_FROM
+
+        return COUNTS_FROM[rule.kind]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        from crm.retention import plan
+
+        extra_context = {**(extra_context or {}), "plan": plan()}
+        return super().changelist_view(request, extra_context)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AnonymisationRun)
+class AnonymisationRunAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "finished_at", "total", "counts"]
+
+
+@admin.register(ErasureRequest)
+class ErasureRequestAdmin(ReadOnlyAdmin):
+    list_display = ["requested_at", "municipality", "requested_by", "done_at"]
+    list_filter = ["municipality"]
+    # The reason is shown on the person's erasure page; the list holds no names.
+    fields = ["requested_at", "municipality", "requested_by", "holds", "done_at"]

@@ -364,7 +364,8 @@ class ConsentCorrectionForm(ConsentForm):
 class ContactForm(VersionedModelForm):
     class Meta:
         model = ContactPerson
-        fields = ["name", "role", "education", "phone", "email"]
+        fields = ["name", "role", "education", "phone", "email", "left_on"]
+        widgets = {"left_on": DateInput()}
 
 
 class ProjectForm(VersionedModelForm):
@@ -465,3 +466,16 @@ class SessionFilterForm(forms.Form):
             "consultants": data.get("consultant"),
         }
         return sessions.filter(**{key: value for key, value in filters.items() if value})
+
+
+class ErasureForm(forms.Form):
+    """A person's request to be erased (crm.retention.do_request_erasure)."""
+
+    reason = forms.CharField(
+        label=_("Begrundelse"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Hvornår og hvordan bad personen om at blive slettet? Skriv ikke navn, "
+            "CPR-nummer eller andre personoplysninger: begrundelsen gemmes som log."
+        ),
+    )

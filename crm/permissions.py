@@ -21,6 +21,9 @@ CONSENT_LOG = "view_consent_access"
 # Managers read the change history of their records and the access logs (CPR reveals, exports,
 # consent-based reads, failed logins), and answer a person's access request (crm.audit).
 AUDIT = "view_audit_trail"
+# Managers erase a person on request and see what the nightly anonymisation will do
+# (crm.retention).
+ERASE = "erase_personal_data"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Membership.Role.CONSULTANT: frozenset({MEMBER, "view_records", "change_records"}),
@@ -33,6 +36,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "manage_contracts",
             CONSENT_LOG,
             AUDIT,
+            ERASE,
         }
     ),
     Membership.Role.TRIAGE: frozenset(

@@ -187,7 +187,7 @@ class ContactPersonSerializer(FixedOnUpdate, serializers.ModelSerializer):
 
     class Meta:
         model = ContactPerson
-        fields = ["id", "company", "name", "role", "education", "phone", "email"]
+        fields = ["id", "company", "name", "role", "education", "phone", "email", "left_on"]
 
 
 class FounderSerializer(serializers.ModelSerializer):

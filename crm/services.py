@@ -283,6 +283,8 @@ def do_reveal_cpr(user, founder: Founder) -> str:
     """The full CPR number, for a user with the right; every reveal is logged."""
     if not has_municipality_perm(user, "reveal_cpr", founder.municipality):
         raise DomainError(_("Du må ikke se fulde CPR-numre."))
+    if founder.anonymised_at:
+        raise DomainError(_("CPR-nummeret er slettet: iværksætteren er anonymiseret."))
     CprReveal.objects.create(user=user, founder=founder)
     return cpr.decrypt(founder.cpr_encrypted)
 

@@ -282,6 +282,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.tasks.refresh_from_register",
         "schedule": crontab(hour=1, minute=15),  # nightly; resumes where the last run stopped
     },
+    "retention": {
+        "task": "crm.tasks.run_retention",
+        "schedule": crontab(hour=3, minute=45),  # nightly, after the attainment snapshots
+    },
 }
 
 # The company register (crm.register): Erhvervsstyrelsen's system-to-system access and/or

@@ -74,3 +74,12 @@ def run_import(batch_id: int) -> int:
         logger.exception("Import batch %s: the import failed", batch_id)
         imports.mark_failed(batch, error)
     return batch_id
+
+
+@shared_task(acks_late=True)
+def run_retention() -> dict:
+    """Nightly: anonymise what the retention rules say has expired (resumes a run that
+    stopped; see crm.retention.do_run_retention). Returns the counts only."""
+    from crm import retention
+
+    return retention.do_run_retention().counts

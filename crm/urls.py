@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from crm import api, tokens
-from crm.views import account, audit, events, imports, merging, records, register, shell
+from crm.views import account, audit, events, imports, merging, records, register, retention, shell
 
 SUBJECT_KINDS = [("virksomheder", "company"), ("ivaerksaettere", "founder")]
 
@@ -44,6 +44,9 @@ urlpatterns = [
     path("samtykker/<int:pk>/blanket/", records.consent_document, name="consent-document"),
     path("samtykke/<str:token>/", records.consent_confirm, name="consent-confirm"),
     path("kommuner/<str:code>/samtykkelog/", records.consent_access_log, name="consent-access-log"),
+    path("kommuner/<str:code>/anonymisering/", retention.retention_plan, name="retention-plan"),
+    path("ivaerksaettere/<int:pk>/slet/", retention.founder_erase, name="founder-erase"),
+    path("kontaktpersoner/<int:pk>/slet/", retention.contact_erase, name="contact-erase"),
     path("vejledninger/", records.session_list, name="session-list"),
     path("vejledninger/<int:pk>/rediger/", records.session_edit, name="session-edit"),
     path("kontaktpersoner/<int:pk>/rediger/", records.contact_edit, name="contact-edit"),

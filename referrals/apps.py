@@ -5,3 +5,26 @@ from django.utils.translation import gettext_lazy as _
 class ReferralsConfig(AppConfig):
     name = "referrals"
     verbose_name = _("Henvisninger")
+
+    def ready(self):
+        from crm.anonymise import SubjectRecords, register
+        from referrals.models import Referral, ReferralEvent
+
+        # Referrals and their events follow their subject (crm.retention).
+        keys = ["referral-new", "referral-accepted", "referral-declined"]
+        register(
+            SubjectRecords(
+                Referral,
+                texts=("reason", "decline_reason"),
+                contact="sent_at",
+                notifications=(*keys, "deadline_soon", "deadline_missed"),
+            )
+        )
+        register(
+            SubjectRecords(
+                ReferralEvent,
+                texts=("note",),
+                company="referral__company",
+                founder="referral__founder",
+            )
+        )

@@ -16,6 +16,7 @@ from crm.models.records import (
     Theme,
 )
 from crm.models.register import ProductionUnit, RegisterRefresh
+from crm.models.retention import AnonymisationRun, ErasureRequest, RetentionRule
 from crm.models.search import SearchWord
 from crm.models.tenancy import (
     IndustryCode,
@@ -28,6 +29,7 @@ from crm.models.tenancy import (
 )
 
 __all__ = [
+    "AnonymisationRun",
     "Company",
     "Consent",
     "ConsentAcceptance",
@@ -35,6 +37,7 @@ __all__ = [
     "ContactPerson",
     "CprReveal",
     "DevelopmentProject",
+    "ErasureRequest",
     "Event",
     "EventParticipant",
     "Founder",
@@ -53,6 +56,7 @@ __all__ = [
     "ProgrammeEnrolment",
     "Region",
     "RegisterRefresh",
+    "RetentionRule",
     "ScopedQuerySet",
     "SearchWord",
     "Theme",

@@ -38,7 +38,9 @@ class Notification(models.Model):
         indexes = [
             models.Index(
                 fields=["recipient"], condition=models.Q(read_at__isnull=True), name="unread"
-            )
+            ),
+            # The messages about a record, found by their key when it is anonymised.
+            models.Index(fields=["key"], name="notification_key"),
         ]
 
     def __str__(self) -> str:

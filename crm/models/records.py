@@ -136,6 +136,8 @@ class Company(models.Model):
     register_source = models.CharField(_("kilde i CVR-registret"), max_length=8, blank=True)
     register_checked_at = models.DateTimeField(_("sidst opdateret fra CVR"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Its people's data removed (notes, free text, contact persons: crm.retention).
+    anonymised_at = models.DateTimeField(_("personoplysninger fjernet"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -251,6 +253,13 @@ class ContactPerson(models.Model):
     education = models.CharField(_("uddannelse"), max_length=200, blank=True)
     phone = models.CharField(_("telefon"), max_length=30, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
+    left_on = models.DateField(
+        _("fratrådt den"),
+        null=True,
+        blank=True,
+        help_text=_("Personoplysningerne anonymiseres en periode efter fratrædelsen."),
+    )
+    anonymised_at = models.DateTimeField(_("anonymiseret"), null=True, blank=True)
 
     class ContactQuerySet(SharedQuerySet):
         municipality_field = "company__municipality"
@@ -306,6 +315,8 @@ class Founder(models.Model):
     )
     company_started_on = models.DateField(_("virksomhed startet"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Name, CPR number, contact details and notes removed (crm.retention); the rest stays.
+    anonymised_at = models.DateTimeField(_("anonymiseret"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -327,7 +338,8 @@ class Founder(models.Model):
     def masked_cpr(self) -> str:
         from crm.cpr import mask
 
-        return mask(self.birth_date)
+        # An anonymised founder keeps its birth year only (crm.retention): nothing to show.
+        return "–" if self.anonymised_at else mask(self.birth_date)
 
 
 class CprReveal(models.Model):
@@ -905,6 +917,7 @@ for model in (
         pghistory.DeleteEvent(),
         exclude=["search_name"],
     )(model)
+
 
 # Many-to-many changes too: a row added to or removed from a link table is an event ("add",
 # "remove"), kept by a trigger on the table through a proxy model (django-pgtrigger's way for

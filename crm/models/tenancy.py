@@ -119,6 +119,7 @@ class Municipality(models.Model):
             ("manage_contracts", _("Redigerer kontrakter og mål")),
             ("view_consent_access", _("Ser hvem der har læst operatørens oplysninger")),
             ("view_audit_trail", _("Ser ændringshistorik og adgangslogge, besvarer indsigt")),
+            ("erase_personal_data", _("Sletter personoplysninger på anmodning")),
         ]
 
     def __str__(self) -> str:

@@ -33,6 +33,7 @@ from crm.pagination import paginate
 from crm.permissions import (
     AUDIT,
     CONSENT_LOG,
+    ERASE,
     access_municipality,
     access_scoped,
     check_sees_consent_evidence,
@@ -255,6 +256,7 @@ def company_detail(request, pk: int):
     company = access_subject(request.user, "company", pk, "view_records")
     context = subject_context(request, company, "company")
     context["contacts"] = list(company.contacts.visible_to(request.user))
+    context["can_erase"] = has_municipality_perm(request.user, ERASE, company.municipality)
     context["join_form"] = forms.JoinNetworkForm(user=request.user)
     log_page_reads(request, context["timeline"], contact=context["contacts"])
     return render(request, "crm/subject_detail.html", context)
@@ -329,7 +331,10 @@ def founder_detail(request, pk: int):
     details = [founder] if context["details_shared"] else []
     log_page_reads(request, context["timeline"], founder=details)
     context["link_form"] = forms.LinkCompanyForm(user=request.user)
-    context["can_reveal"] = has_municipality_perm(request.user, "reveal_cpr", founder.municipality)
+    context["can_reveal"] = not founder.anonymised_at and has_municipality_perm(
+        request.user, "reveal_cpr", founder.municipality
+    )
+    context["can_erase"] = has_municipality_perm(request.user, ERASE, founder.municipality)
     return render(request, "crm/subject_detail.html", context)
 
 
@@ -339,7 +344,10 @@ def founder_detail(request, pk: int):
 def founder_reveal_cpr(request, pk: int):
     """A deliberate, logged reveal of the full number, answered as an htmx fragment."""
     founder = access_subject(request.user, "founder", pk, "reveal_cpr")
-    number = services.do_reveal_cpr(request.user, founder)
+    try:
+        number = services.do_reveal_cpr(request.user, founder)
+    except DomainError as error:  # anonymised: nothing left to reveal
+        raise PermissionDenied(str(error)) from error
     return render(request, "crm/partials/cpr_revealed.html", {"cpr": f"{number[:6]}-{number[6:]}"})
 
 

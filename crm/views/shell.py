@@ -7,6 +7,7 @@ from crm.notifications import do_mark_read
 from crm.pagination import paginate
 from crm.permissions import (
     CONSENT_LOG,
+    ERASE,
     MEMBER,
     access_municipality,
     has_municipality_perm,
@@ -27,12 +28,13 @@ def municipality_list(request):
 def municipality_detail(request, code: str):
     municipality = access_municipality(request.user, "view_records", code=code)
     operators = Operator.objects.filter(municipalities=municipality, active=True)
-    consent_log = has_municipality_perm(request.user, CONSENT_LOG, municipality)
-    return render(
-        request,
-        "crm/municipality_detail.html",
-        {"municipality": municipality, "operators": operators, "consent_log": consent_log},
-    )
+    context = {
+        "municipality": municipality,
+        "operators": operators,
+        "consent_log": has_municipality_perm(request.user, CONSENT_LOG, municipality),
+        "retention": has_municipality_perm(request.user, ERASE, municipality),
+    }
+    return render(request, "crm/municipality_detail.html", context)
 
 
 @login_required

@@ -163,6 +163,13 @@ AUDIT_PAGES = [
     "company-history",
     "founder-history",
 ]
+# Erasure on request and the retention dry run (managers): four-user tests, and the viewer's,
+# consultant's and outsider's POSTs erasing nothing, in tests/crm/test_retention.py.
+RETENTION_PAGES = [
+    "founder-erase",
+    "contact-erase",
+    "retention-plan",
+]
 # The subject's one-time consent link: no login, a valid link (tests/crm/test_consent_evidence.py).
 PUBLIC = ["login", "logout", "set_language", "consent-confirm"]
 # The caller's own second factor and tokens, no municipality: tests/crm/test_login_hardening.py
@@ -269,6 +276,7 @@ def test_every_url_is_in_the_access_matrix():
         + IMPORT_PAGES
         + AUDIT_PAGES
         + EVENT_PAGES
+        + RETENTION_PAGES
     )
     missing = {name for name in project_url_names() if not name.endswith("-format")} - covered
     assert not missing, f"Add these URLs to the access tests: {sorted(missing)}"
