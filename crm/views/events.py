@@ -125,7 +125,10 @@ def detail_context(request, event: Event, participant_form=None) -> dict:
         "participants": participants,
         "partners": list(event.partners.all()),
         "can_run": can_run,
-        "participant_form": participant_form or event_forms.ParticipantForm(user=request.user),
+        "participant_form": participant_form
+        or event_forms.ParticipantForm(
+            user=request.user, initial={"municipality": event.municipality_id}
+        ),
     }
 
 

@@ -188,6 +188,8 @@ def timeline(user, subject) -> list[tuple]:
     )
     events += [(c.given_on, "consent", c) for c in shown]
     events += [(p.started_on, "programme", p) for p in subject.programmes.visible_to(user)]
+    took_part = subject.event_participations.visible_to(user).select_related("event")
+    events += [(p.event.date, "event", p) for p in took_part]
     # Referrals (the referrals app) through the reverse relation: crm does not import it.
     referrals = subject.referrals.visible_to(user).select_related(
         "target_operator", "target_adviser"
@@ -203,6 +205,7 @@ TIMELINE_READS = {
     "session": ConsentAccess.Record.SESSION,
     "project": ConsentAccess.Record.PROJECT,
     "programme": ConsentAccess.Record.PROGRAMME,
+    "event": ConsentAccess.Record.EVENT,
 }
 
 

@@ -205,6 +205,21 @@ def test_a_participant_read_on_a_consent_is_logged(world, event, company):
     assert 'id="register"' not in response.text  # the hub does not run it
 
 
+def test_the_subjects_page_lists_its_events_and_logs_a_read_on_a_consent(world, event, company):
+    events.do_register_participant(world.consultant, event, company=company)
+    events.do_mark_attendance(world.consultant, event, present=event.participants.all())
+    record_consent(world.consultant, company, scope="named", operators=[world.hub])
+    url = reverse("company-detail", args=[company.pk])
+
+    own = world.client_for(world.consultant).get(url).text
+    hub = world.client_for(world.triage).get(url).text
+
+    for text in (own, hub):
+        assert 'data-kind="event"' in text and "Start egen virksomhed" in text and "mødt" in text
+    read = ConsentAccess.objects.get(record=ConsentAccess.Record.EVENT)
+    assert (read.user, read.holder) == (world.triage, world.local)
+
+
 # --- Pages ---------------------------------------------------------------------------------
 
 
