@@ -1,6 +1,6 @@
 """Demo data for Region Midtjylland (make run): operators, one user per role, and a year of
 records in the region's 19 municipalities - companies, contact persons, founders, guidance
-sessions, consent, networks, development projects and growth programmes.
+sessions, consent, networks, development projects, growth programmes and events.
 
 The records are drawn from one seed, so every run builds the same demo, and they are created
 once: a second run finds the first demo CVR numbers and only resets the demo passwords. Rows are
@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from crm.demo.events import seed_events
 from crm.demo.identifiers import demo_cvrs
 from crm.demo.operators import HUB_NAME, REGION_CODE, local_service_name, seed_operators
 from crm.demo.plan import DemoSizes, build_plan, bulk, spread
@@ -133,6 +134,7 @@ def seed_records(sizes: DemoSizes) -> dict[str, int]:
     enrolments = bulk(
         ProgrammeEnrolment, build_enrolments(plan, sizes.enrolments, companies, founders)
     )
+    events, participants = seed_events(plan, companies, founders)
     return {
         "companies": len(companies),
         "contact persons": len(contacts),
@@ -142,4 +144,6 @@ def seed_records(sizes: DemoSizes) -> dict[str, int]:
         "networks": networks,
         "development projects": len(projects),
         "programme enrolments": len(enrolments),
+        "events": events,
+        "event participants": participants,
     }

@@ -74,6 +74,21 @@ def test_demo_holds_the_sizes_asked_for_in_region_midtjylland(demo):
     assert Company.objects.values("municipality").distinct().count() == 19
 
 
+def test_demo_holds_events_with_companies_founders_and_persons(demo):
+    from crm.models import Event, EventParticipant
+
+    today = timezone.localdate()
+    assert demo.created["events"] == Event.objects.count() == 19 * 2
+    assert Event.objects.filter(date__gt=today).count() == 19  # one coming up in each
+    rows = EventParticipant.objects
+    assert demo.created["event participants"] == rows.count()
+    assert rows.filter(company__isnull=False).exists()
+    assert rows.filter(founder__isnull=False).exists()
+    assert rows.filter(company__isnull=True, founder__isnull=True).exclude(name="").exists()
+    assert not rows.filter(event__date__gt=today, attended__isnull=False).exists()
+    assert rows.filter(event__date__lte=today, attended=True).exists()
+
+
 def test_every_demo_cvr_number_is_valid(demo):
     for number in Company.objects.values_list("cvr", flat=True):
         assert stdnum_cvr.is_valid(number), number
