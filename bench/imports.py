@@ -100,6 +100,7 @@ def run(rows: int = 100_000, runs: int = 2) -> list:
     def by_import():
         imports.copy_staged(batch, staged)
         imports.decide_actions(batch)
+        ImportBatch.objects.filter(pk=batch.pk).update(state=ImportBatch.State.IMPORTING)
         imports.run_batch(batch)
 
     def by_bulk_create(at_once: bool = False):

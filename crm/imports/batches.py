@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm import concurrency
 from crm.imports.access import check_can_import, managed_operator
 from crm.imports.fields import FIELDS, suggest_mapping
 from crm.models import ImportBatch
@@ -31,8 +32,12 @@ def do_start_import(user, *, kind: str, name: str, data: bytes) -> ImportBatch:
     )
 
 
+@transaction.atomic
 def do_set_mapping(batch: ImportBatch, mapping: dict[str, str]) -> None:
-    """Keep the user's choice of columns and check the file in Celery."""
+    """Keep the user's choice of columns and check the file in Celery. The batch is read
+    again under its row lock: of two choices sent at once the second is refused, and the
+    file is checked once."""
+    concurrency.lock(batch)
     if batch.state != ImportBatch.State.UPLOADED:
         raise DomainError(_("Filen er allerede tjekket."))
     known = {spec.name for spec in FIELDS[batch.kind]}
@@ -51,8 +56,12 @@ def do_set_mapping(batch: ImportBatch, mapping: dict[str, str]) -> None:
     transaction.on_commit(lambda: check_import.delay(batch.pk))
 
 
+@transaction.atomic
 def do_confirm_import(user, batch: ImportBatch) -> None:
-    """Start the import of a checked batch without bad rows (all rows or none)."""
+    """Start the import of a checked batch without bad rows (all rows or none). The batch is
+    read again under its row lock: of two confirmations at once the second is refused, and
+    the batch is imported once."""
+    concurrency.lock(batch)
     if batch.state != ImportBatch.State.CHECKED:
         raise DomainError(
             _("Indlæsningen kan ikke startes nu (status: %(state)s).")
@@ -63,14 +72,19 @@ def do_confirm_import(user, batch: ImportBatch) -> None:
             _("Filen har %(count)d fejl: ret dem og indlæs filen igen; intet er gemt.")
             % {"count": len({e["line"] for e in batch.errors})}
         )
-    ImportBatch.objects.filter(pk=batch.pk).update(state=ImportBatch.State.IMPORTING, rows_done=0)
+    batch.state, batch.rows_done = ImportBatch.State.IMPORTING, 0
+    batch.save(update_fields=["state", "rows_done"])
     from crm.tasks import run_import
 
     transaction.on_commit(lambda: run_import.delay(batch.pk))
 
 
 def mark_failed(batch: ImportBatch, error: Exception) -> None:
-    """The batch failed: say so on its page (a DomainError's message; else a general one,
-    since other messages may quote a row)."""
+    """The batch failed while it was checked or imported: say so on its page (a DomainError's
+    message; else a general one, since other messages may quote a row). A task delivered
+    twice that fails on a batch already checked or imported leaves it as it is."""
     message = str(error) if isinstance(error, DomainError) else _("Indlæsningen fejlede.")
-    ImportBatch.objects.filter(pk=batch.pk).update(state=ImportBatch.State.FAILED, message=message)
+    running = [ImportBatch.State.CHECKING, ImportBatch.State.IMPORTING]
+    ImportBatch.objects.filter(pk=batch.pk, state__in=running).update(
+        state=ImportBatch.State.FAILED, message=message
+    )

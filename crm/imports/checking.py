@@ -7,6 +7,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Count
 
+from crm import concurrency
 from crm.imports.parsing import Context, Row, Staged, masked_cells
 from crm.imports.targets import TARGETS, model_of
 from crm.models import ImportBatch, ImportStagingRow
@@ -18,7 +19,10 @@ PROGRESS_EVERY = 2000  # rows between progress updates on the batch
 def check_batch(batch: ImportBatch) -> ImportBatch:
     """Parse and check every row, stage the good ones, count what will be created, updated
     and skipped. Side effects: the upload is deleted (it holds plaintext CPR numbers);
-    progress is saved on the batch as rows are read."""
+    progress is saved on the batch as rows are read. A batch no longer waiting for its check
+    (a task delivered twice) is left as it is."""
+    if batch.state != ImportBatch.State.CHECKING:
+        return batch
     with default_storage.open(batch.file_path) as stored:
         lines = file_rows(stored.read())
     header = [cell.strip() for cell in lines[0][1]]
@@ -40,12 +44,15 @@ def check_batch(batch: ImportBatch) -> ImportBatch:
         if number % PROGRESS_EVERY == 0:
             ImportBatch.objects.filter(pk=batch.pk).update(rows_done=number)
     with transaction.atomic():
+        concurrency.lock(batch)
+        if batch.state != ImportBatch.State.CHECKING:
+            return batch  # checked meanwhile by the same task delivered twice
         ImportStagingRow.objects.filter(batch=batch).delete()
         copy_staged(batch, staged)
         decide_actions(batch)
         counts = staged_counts(batch)
         batch.created_count, batch.updated_count, batch.skipped_count = counts
-        batch.errors, batch.rows_done = errors, batch.rows_total
+        batch.errors, batch.rows_done = errors, len(rows)
         batch.state = ImportBatch.State.CHECKED
         batch.save()
     default_storage.delete(batch.file_path)

@@ -1,11 +1,13 @@
 """Undoing a batch: the records it created removed and its updates reverted, unless something
-changed them since or refers to them (``undo_blockers``)."""
+changed or merged them since or refers to them (``undo_blockers``)."""
 
 import pghistory
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm import concurrency
 from crm.imports.access import import_municipality_ids
 from crm.imports.targets import TARGETS, history_model, model_of
 from crm.imports.writing import recompute_contracts
@@ -16,35 +18,51 @@ Kind = ImportBatch.Kind
 
 
 def undo_blockers(batch: ImportBatch) -> list[str]:
-    """Why the batch cannot be undone: records changed since the import, or records it
-    created that others now refer to (a session logged on an imported company)."""
+    """Why the batch cannot be undone: records merged with another since the import (a
+    merge moves the history of the record merged away to the survivor, so both ends count),
+    records otherwise changed or deleted since, or records it created that others now refer
+    to (a session logged on an imported company)."""
+    if batch.state == ImportBatch.State.UNDONE:
+        return [_("Indlæsningen er allerede fortrudt.")]
     if batch.state != ImportBatch.State.DONE:
         return [_("Kun en gennemført indlæsning kan fortrydes.")]
     model = model_of(TARGETS[batch.kind].model)
-    ids = list(ImportRecord.objects.filter(batch=batch).values_list("object_id", flat=True))
-    created = ImportRecord.objects.filter(batch=batch, action=ImportRecord.Action.CREATED)
-    changed = (
-        history_model(model)
-        .objects.filter(pgh_obj_id__in=ids, pgh_id__gt=batch.history_mark)
-        .values_list("pgh_obj_id", flat=True)
-        .distinct()
-    )
+    merged, changed = changed_since(batch, model)
+    records = model._meta.verbose_name_plural
     blockers = []
-    if count := changed.count():
+    if merged:
         blockers.append(
-            _("%(count)d %(records)s er ændret siden indlæsningen (fx id %(id)s).")
-            % {
-                "count": count,
-                "records": model._meta.verbose_name_plural,
-                "id": changed.order_by("pgh_obj_id").first(),
-            }
+            _(
+                "%(count)d %(records)s er lagt sammen med en anden post siden indlæsningen "
+                "(fx id %(id)s)."
+            )
+            % {"count": len(merged), "records": records, "id": min(merged)}
         )
+    if changed:
+        blockers.append(
+            _("%(count)d %(records)s er ændret eller slettet siden indlæsningen (fx id %(id)s).")
+            % {"count": len(changed), "records": records, "id": min(changed)}
+        )
+    created = ImportRecord.objects.filter(batch=batch, action=ImportRecord.Action.CREATED)
     for rel, rows in references(model, created.values("object_id")):
         blockers.append(
             _("%(count)d %(rows)s er registreret på poster fra indlæsningen.")
             % {"count": rows.count(), "rows": rel.related_model._meta.verbose_name_plural}
         )
     return blockers
+
+
+def changed_since(batch: ImportBatch, model) -> tuple[set[int], set[int]]:
+    """The ids of the batch's records with change-history events after the import: those a
+    merge touched (merged away: their own events, wherever they moved; survivors: the
+    events moved onto them), and the others changed or deleted."""
+    ids = ImportRecord.objects.filter(batch=batch).values("object_id")
+    later = history_model(model).objects.filter(pgh_id__gt=batch.history_mark)
+    merge = Q(pgh_context__metadata__has_key="merge")
+    merged = set(later.filter(merge, id__in=ids).values_list("id", flat=True))
+    merged |= set(later.filter(merge, pgh_obj_id__in=ids).values_list("pgh_obj_id", flat=True))
+    changed = set(later.filter(id__in=ids).exclude(merge).values_list("id", flat=True))
+    return merged, changed - merged
 
 
 def reverse_relations(model) -> list:
@@ -84,12 +102,16 @@ def references(model, ids):
 def do_undo_import(user, batch: ImportBatch) -> None:
     """Remove the records the batch created and put back what its updates changed, in one
     transaction, recorded in the change history with the batch. Refused (DomainError, with
-    every reason) if something changed them since."""
+    every reason) if something changed them since. The batch and then its records are
+    locked first, the records in id order as a merge locks its two: of two undos at once the
+    second finds the batch undone, and an undo and a merge of one of its records take turns,
+    the second reading what the first wrote."""
     with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        concurrency.lock(batch)
+        model = model_of(TARGETS[batch.kind].model)
+        lock_records(batch, model)
         if blockers := undo_blockers(batch):
             raise DomainError(" ".join([_("Indlæsningen kan ikke fortrydes:"), *blockers]))
-        model = model_of(TARGETS[batch.kind].model)
         with pghistory.context(undo_import_batch=batch.pk):
             revert_updates(batch, model)
             created = ImportRecord.objects.filter(batch=batch, action="created")
@@ -106,6 +128,12 @@ def do_undo_import(user, batch: ImportBatch) -> None:
         batch.save(update_fields=["state", "undone_at", "undone_by"])
         municipalities = touched_municipalities_after_undo(batch)
         transaction.on_commit(lambda: recompute_contracts(municipalities))
+
+
+def lock_records(batch: ImportBatch, model) -> None:
+    ids = ImportRecord.objects.filter(batch=batch).values("object_id")
+    rows = model._base_manager.filter(pk__in=ids).order_by("pk").select_for_update()
+    list(rows.values_list("pk", flat=True))
 
 
 def touched_municipalities_after_undo(batch: ImportBatch) -> list[int]:

@@ -7,6 +7,7 @@ from django.apps import apps
 from django.db import connection, transaction
 from django.utils import timezone
 
+from crm import concurrency
 from crm.imports import triggers
 from crm.imports.targets import TARGETS, Target, history_model, model_of
 from crm.models import Consent, ImportBatch, ImportRecord, ImportStagingRow
@@ -17,10 +18,15 @@ Kind = ImportBatch.Kind
 def run_batch(batch: ImportBatch) -> ImportBatch:
     """Write the staged rows: all or none, in one transaction, set-based. Every insert and
     update is in the change history with the batch as its context. Side effects: the staging
-    rows are removed; contracts whose goals count sessions or referrals recompute."""
+    rows are removed; contracts whose goals count sessions or referrals recompute. A batch
+    not waiting for its import (a task delivered twice) is left as it is: a second run would
+    move its history mark past later changes, which then no longer block the undo."""
     target = TARGETS[batch.kind]
     model = model_of(target.model)
     with transaction.atomic(), pghistory.context(import_batch=batch.pk):
+        concurrency.lock(batch)
+        if batch.state != ImportBatch.State.IMPORTING:
+            return batch
         record_updates(batch, model, target)
         apply_updates(batch, model, target)
         insert_created(batch, model)
