@@ -200,9 +200,12 @@ def consent_reads_of(user, municipality: Municipality) -> QuerySet:
     return (
         ConsentAccess.objects.filter(municipality=municipality)
         .filter(Q(holder__in=ids) | Q(holder__isnull=True) & (company | founder))
-        .select_related("user", "operator", "holder", "company", "founder", "consent")
+        .select_related(*CONSENT_READ_RELATIONS)
         .order_by("-at", "-pk")
     )
+
+
+CONSENT_READ_RELATIONS = ("user", "operator", "holder", "company", "founder", "consent")
 
 
 def consent_reads_backed(source: str) -> bool:

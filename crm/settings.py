@@ -282,6 +282,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.tasks.refresh_from_register",
         "schedule": crontab(hour=1, minute=15),  # nightly; resumes where the last run stopped
     },
+    "access-log-purge": {
+        "task": "crm.tasks.purge_access_logs",
+        "schedule": crontab(hour=4, minute=15),  # nightly; each log after its retention
+    },
+    "export-log-purge": {
+        "task": "reporting.tasks.purge_logs",
+        "schedule": crontab(hour=4, minute=20),  # nightly; exports and access-request PDFs
+    },
     "retention": {
         "task": "crm.tasks.run_retention",
         "schedule": crontab(hour=3, minute=45),  # nightly, after the attainment snapshots

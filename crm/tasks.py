@@ -77,6 +77,14 @@ def run_import(batch_id: int) -> int:
 
 
 @shared_task(acks_late=True)
+def purge_access_logs() -> dict:
+    """Nightly: delete what each access log holds beyond its retention (crm.audit)."""
+    from crm import audit
+
+    return audit.do_purge_access_logs()
+
+
+@shared_task(acks_late=True)
 def run_retention() -> dict:
     """Nightly: anonymise what the retention rules say has expired (resumes a run that
     stopped; see crm.retention.do_run_retention). Returns the counts only."""

@@ -43,7 +43,6 @@ urlpatterns = [
     path("samtykker/<int:pk>/accepter/", records.consent_accept, name="consent-accept"),
     path("samtykker/<int:pk>/blanket/", records.consent_document, name="consent-document"),
     path("samtykke/<str:token>/", records.consent_confirm, name="consent-confirm"),
-    path("kommuner/<str:code>/samtykkelog/", records.consent_access_log, name="consent-access-log"),
     path("kommuner/<str:code>/anonymisering/", retention.retention_plan, name="retention-plan"),
     path("ivaerksaettere/<int:pk>/slet/", retention.founder_erase, name="founder-erase"),
     path("kontaktpersoner/<int:pk>/slet/", retention.contact_erase, name="contact-erase"),

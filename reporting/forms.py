@@ -55,3 +55,25 @@ class CommentsForm(forms.Form):
 
     def comments(self) -> dict[int, str]:
         return {goal.pk: self.cleaned_data[f"goal_{goal.pk}"] for goal in self.goals}
+
+
+class AccessLogFilter(PeriodForm):
+    """An access log's filters: a user (name, user name or e-mail), a subject (what it is
+    depends on the log) and a period."""
+
+    user = forms.CharField(label=_("Bruger"), required=False, max_length=100)
+    subject = forms.CharField(required=False, max_length=100)
+
+    field_order = ["user", "subject", "start", "end"]
+
+    def __init__(self, *args, log, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].label = log.subject_label
+        if not log.user_path:  # a failed login names the account tried, not a user
+            self.fields["user"].label = _("Brugernavn")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError(_("Periodens fra-dato ligger efter til-datoen."))
+        return data

@@ -11,3 +11,9 @@ def render_report(report_id: int) -> int:
     report = Report.objects.select_related("contract", "company", "created_by").get(pk=report_id)
     services.render(report)
     return report_id
+
+
+@shared_task(acks_late=True)
+def purge_logs() -> dict:
+    """Nightly: the export log beyond its retention (``services.do_purge_export_log``)."""
+    return {"exports": services.do_purge_export_log()}

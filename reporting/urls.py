@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reporting import views
+from reporting import logs, views
 
 urlpatterns = [
     path("", views.home, name="home"),  # each role's start page (reporting reads every app)
@@ -25,4 +25,20 @@ urlpatterns = [
     path("rapporter/<int:pk>/offentliggoer/", views.report_publish, name="report-publish"),
     path("rapporter/henvisninger.<str:fmt>", views.export_referrals, name="export-referrals"),
     path("rapporter/deltagere.<str:fmt>", views.export_participants, name="export-participants"),
+    # The access logs (reporting.logs): a municipality's for its managers, every operator's
+    # for an administrator.
+    path("kommuner/<str:code>/logge/<str:log>/", logs.access_log, name="access-log"),
+    path(
+        "kommuner/<str:code>/samtykkelog/",
+        logs.access_log,
+        {"log": "samtykke"},
+        name="consent-access-log",
+    ),
+    path(
+        "kommuner/<str:code>/logge/<str:log>.<str:fmt>",
+        logs.access_log_export,
+        name="access-log-export",
+    ),
+    path("logge/<str:log>/", logs.access_log, name="access-log-all"),
+    path("logge/<str:log>.<str:fmt>", logs.access_log_export, name="access-log-all-export"),
 ]

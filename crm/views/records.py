@@ -32,9 +32,7 @@ from crm.models import (
 from crm.pagination import paginate
 from crm.permissions import (
     AUDIT,
-    CONSENT_LOG,
     ERASE,
-    access_municipality,
     access_scoped,
     check_sees_consent_evidence,
     has_municipality_perm,
@@ -545,15 +543,6 @@ def consent_confirm(request, token: str):
     except NotAllowed as error:
         raise PermissionDenied(str(error)) from error
     return render(request, "crm/consent_confirm.html", {"consent": consent})
-
-
-@login_required
-def consent_access_log(request, code: str):
-    """Who read the records of the manager's operator on the strength of a consent."""
-    municipality = access_municipality(request.user, CONSENT_LOG, code=code)
-    rows = queries.consent_reads_of(request.user, municipality)
-    context = {"municipality": municipality, "page": paginate(request, rows)}
-    return render(request, "crm/consent_access.html", context)
 
 
 @login_required

@@ -157,11 +157,16 @@ EVENT_PAGES = [
     "participant-make-founder",
     "participant-make-company",
 ]
-# Change histories (managers of the municipality): four-user tests in
-# tests/crm/test_audit_history.py.
+# Change histories and access logs (managers of the municipality; every operator's logs for
+# an administrator): four-user tests in tests/crm/test_audit_history.py and
+# tests/reporting/test_access_logs.py.
 AUDIT_PAGES = [
     "company-history",
     "founder-history",
+    "access-log",
+    "access-log-export",
+    "access-log-all",
+    "access-log-all-export",
 ]
 # Erasure on request and the retention dry run (managers): four-user tests, and the viewer's,
 # consultant's and outsider's POSTs erasing nothing, in tests/crm/test_retention.py.

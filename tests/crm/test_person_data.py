@@ -168,6 +168,7 @@ def sample_url(name: str, records: dict) -> str:
         "code": lambda: records["municipality"].code,
         "kind": lambda: "annual",
         "fmt": lambda: "csv",
+        "log": lambda: "cpr",  # an access log (reporting.logs)
         "key": lambda: "0123456789abcde",  # an API token's first characters (crm.tokens)
         "token": lambda: "et-ugyldigt-link",  # the subject's consent link (no login)
     }
