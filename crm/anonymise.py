@@ -348,7 +348,13 @@ def companies(ids) -> int:
 
 def register_core() -> None:
     """The core's own rows about a subject (the apps add theirs in their ``ready()``)."""
-    from crm.models import Consent, DevelopmentProject, GuidanceSession, ProgrammeEnrolment
+    from crm.models import (
+        Consent,
+        DevelopmentProject,
+        EventParticipant,
+        GuidanceSession,
+        ProgrammeEnrolment,
+    )
 
     register(
         SubjectRecords(
@@ -365,6 +371,8 @@ def register_core() -> None:
     )
     register(SubjectRecords(ProgrammeEnrolment, contact="started_on"))
     register(SubjectRecords(DevelopmentProject, contact="identified_on", founder=""))
+    # A participant's typed name and e-mail (history too: before it became a founder record).
+    register(SubjectRecords(EventParticipant, texts=("name", "email"), contact="registered_at"))
 
 
 register_core()

@@ -18,6 +18,7 @@ from crm.models import (
     Consent,
     ContactPerson,
     ErasureRequest,
+    EventParticipant,
     Founder,
     GuidanceSession,
     Notification,
@@ -81,6 +82,7 @@ def age(founder, day: datetime.date) -> None:
     GuidanceSession.objects.filter(founder=founder).update(date=day)
     Consent.objects.filter(founder=founder).update(given_on=day, recorded_at=moment)
     Referral.objects.filter(founder=founder).update(sent_at=moment)
+    EventParticipant.objects.filter(founder=founder).update(registered_at=moment)
 
 
 @pytest.fixture
