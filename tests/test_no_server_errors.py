@@ -109,6 +109,7 @@ PAGE_FILTERS = [
     ("founder-list", "municipality"),
     ("session-list", "municipality"),
     ("network-list", "municipality"),
+    ("event-list", "municipality"),
     ("follow-ups", "municipality"),
     ("triage-queue", "municipality"),
     ("contract-list", "status"),

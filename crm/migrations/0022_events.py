@@ -563,4 +563,87 @@ class Migration(migrations.Migration):
                 ),
             ),
         ),
+        migrations.CreateModel(
+            name="EventPartner",
+            fields=[],
+            options={
+                "verbose_name": "medarrangør af arrangement",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
+            },
+            bases=("crm.event_partners",),
+        ),
+        migrations.CreateModel(
+            name="EventPartnerEvent",
+            fields=[
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                (
+                    "event",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_tablespace="",
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="crm.event",
+                    ),
+                ),
+                (
+                    "operator",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_tablespace="",
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="crm.operator",
+                    ),
+                ),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+            ],
+            options={
+                "abstract": False,
+            },
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name="eventpartner",
+            trigger=pgtrigger.compiler.Trigger(
+                name="add_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "crm_eventpartnerevent" ("event_id", "id", "operator_id", "pgh_context_id", "pgh_created_at", "pgh_label") VALUES (NEW."event_id", NEW."id", NEW."operator_id", _pgh_attach_context(), NOW(), \'add\'); RETURN NULL;',
+                    hash="7c36dd2f2f84ad1a695c77b858fd63a3c426a35b",
+                    operation="INSERT",
+                    pgid="pgtrigger_add_insert_fc741",
+                    table="crm_event_partners",
+                    when="AFTER",
+                ),
+            ),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name="eventpartner",
+            trigger=pgtrigger.compiler.Trigger(
+                name="remove_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "crm_eventpartnerevent" ("event_id", "id", "operator_id", "pgh_context_id", "pgh_created_at", "pgh_label") VALUES (OLD."event_id", OLD."id", OLD."operator_id", _pgh_attach_context(), NOW(), \'remove\'); RETURN NULL;',
+                    hash="922ee538a5f03272a3b80bec5bc88506e3f37335",
+                    operation="DELETE",
+                    pgid="pgtrigger_remove_delete_abe54",
+                    table="crm_event_partners",
+                    when="AFTER",
+                ),
+            ),
+        ),
     ]

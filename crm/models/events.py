@@ -195,3 +195,15 @@ for model in (Event, EventParticipant):
     pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())(
         model
     )
+
+
+# Partners added and removed, as the other link tables (crm.models.records.LINK_MODELS).
+class EventPartner(Event.partners.through):
+    class Meta:
+        proxy = True
+        verbose_name = _("medarrangør af arrangement")
+
+
+pghistory.track(pghistory.InsertEvent("add"), pghistory.DeleteEvent("remove"), obj_field=None)(
+    EventPartner
+)

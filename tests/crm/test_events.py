@@ -117,6 +117,8 @@ def test_only_staff_of_the_organiser_and_its_partners_change_the_event(world, ev
     events.do_register_participant(hub_consultant, event, company=company)
 
     assert event.participants.get().company == company
+    added = apps.get_model("crm", "EventPartnerEvent").objects.get(pgh_label="add")
+    assert (added.event_id, added.operator_id) == (event.pk, world.hub.pk)
 
 
 def test_the_organiser_and_municipality_of_an_event_stay(world, event):
