@@ -177,6 +177,20 @@ def test_a_person_becomes_a_company(world, person):
     assert created and person.company == company and person.kind == "company"
 
 
+def test_merging_two_registered_duplicates_moves_both_registrations(world, event, company):
+    from crm.merging import do_merge
+
+    duplicate = services.do_create_company(
+        world.consultant, cvr=CVRS[1], name="Østergaard Smedie", municipality=world.home
+    )
+    for registered in (company, duplicate):
+        events.do_register_participant(world.consultant, event, company=registered)
+
+    do_merge(world.manager, company, duplicate)
+
+    assert [p.company for p in event.participants.all()] == [company, company]
+
+
 # --- Who sees the participants -------------------------------------------------------------
 
 
