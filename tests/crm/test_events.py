@@ -383,3 +383,16 @@ def test_the_event_page_does_not_query_per_participant(world, event):
         page_rows("participants"),
         n=3,
     )
+
+
+def test_make_company_prefills_the_company_form_and_links_the_participant(world, person):
+    client = world.client_for(world.consultant)
+    url = reverse("participant-make-company", args=[person.pk])
+
+    form = client.get(url).context["form"]
+    response = client.post(url, {"cvr": CVRS[1], "name": "Idé ApS", "municipality": world.home.pk})
+
+    assert form.initial["name"] == PERSON["name"]
+    person.refresh_from_db()
+    assert person.company.name == "Idé ApS"
+    assert response["Location"] == reverse("company-detail", args=[person.company_id])
