@@ -29,8 +29,11 @@ run: install
 	$(SERVICES) --broker -- bin/serve
 
 ## make test: linter and the whole test suite against real PostgreSQL and Redis
+# Two test processes (pytest-xdist), each with its own database and cache keys; a test file
+# stays in one process, so its module fixtures are built once. TEST_PROCESSES=0 runs one.
+TEST_PROCESSES ?= 2
 test: install lint
-	$(SERVICES) --prefer-local -- $(PY) -m pytest $(PYTEST_ARGS)
+	$(SERVICES) --prefer-local -- $(PY) -m pytest --numprocesses=$(TEST_PROCESSES) --dist=loadfile $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

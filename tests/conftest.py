@@ -38,6 +38,22 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     test["NAME"] = f"test_{settings.DATABASES['default']['NAME']}_{os.getpid()}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cache_of_this_run():
+    """Cache keys of this run's own (``test-<pid>``): the parallel test processes (``make
+    test`` runs two, pytest-xdist) and a run beside CI share one Redis; a lockout, a rate count
+    or a cached right of one must not reach another. Set in the environment too, so that the
+    Celery worker processes a test starts read the same keys."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    prefix = f"test-{os.getpid()}"
+    os.environ["CACHE_KEY_PREFIX"] = prefix
+    caches = {name: {**cache, "KEY_PREFIX": prefix} for name, cache in settings.CACHES.items()}
+    with override_settings(CACHES=caches):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def reference_data(db):
     # Loaded again after a transactional test has flushed the tables.
