@@ -19,7 +19,7 @@ from crm.pagination import paginate
 from crm.permissions import AUDIT, access_municipality
 from crm.spreadsheets import table_response
 from reporting.forms import AccessLogFilter
-from reporting.models import ExportLog
+from reporting.models import ExportLog, Report
 
 # Rows an export holds at most, newest first (narrow the period for older ones).
 EXPORT_LIMIT = 50_000
@@ -43,6 +43,9 @@ def export_label(kind: str) -> str:
         return _("Deltagere i vækstprogrammet %(programme)s") % {"programme": detail}
     if what == "log" and detail in LOGS:
         return _("Adgangslog: %(log)s") % {"log": LOGS[detail].title}
+    kind, _sep, pk = detail.partition(":")
+    if what == "access" and kind in Report.Kind.values:
+        return f"{Report.Kind(kind).label} (nr. {pk})"
     return kind
 
 

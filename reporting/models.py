@@ -3,7 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract, Goal
-from crm.models import Company
+from crm.models import Company, ContactPerson, Founder
 
 
 class Report(models.Model):
@@ -14,6 +14,9 @@ class Report(models.Model):
         HALF_YEAR = "half_year", _("Halvårlig opfølgning")
         SETTLEMENT = "settlement", _("Honorarafregning")
         COMPANY = "company", _("Oversigt over en virksomhed")
+        # A person's access request (GDPR art. 15): everything the operator holds about them.
+        FOUNDER = "founder", _("Indsigt for en iværksætter")
+        CONTACT = "contact", _("Indsigt for en kontaktperson")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Venter")
@@ -26,6 +29,12 @@ class Report(models.Model):
     )
     company = models.ForeignKey(
         Company, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    founder = models.ForeignKey(
+        Founder, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    contact = models.ForeignKey(
+        ContactPerson, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     period_start = models.DateField(null=True, blank=True)
     period_end = models.DateField(null=True, blank=True)
@@ -54,6 +63,20 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.created_at:%d.%m.%Y}"
+
+    @property
+    def subject(self):
+        """Whom a summary or an access request is about (none for a contract's report)."""
+        return self.company or self.founder or self.contact
+
+    @property
+    def consent_source(self) -> str:
+        """How the consent log names this report (``crm.consents.do_log_consent_reads``)."""
+        return f"report:{self.pk}"
+
+    @property
+    def is_access_request(self) -> bool:
+        return self.kind in (self.Kind.FOUNDER, self.Kind.CONTACT)
 
     @property
     def needs_publishing(self) -> bool:

@@ -215,9 +215,10 @@ def programmes_visible_to(user) -> list[str]:
 
 
 def reports_visible_to(user):
-    """The reports of the contracts the user can see and the company summaries the user asked
-    for; a settlement (it lists registrations) only to whoever asked for it; an annual report
-    that is not published yet only to the contract's managers (``check_can_manage``)."""
+    """The reports of the contracts the user can see and the company summaries and access
+    requests the user asked for; a settlement (it lists registrations) only to whoever asked
+    for it; an annual report that is not published yet only to the contract's managers
+    (``check_can_manage``)."""
     from reporting.models import Report
 
     visible = Contract.objects.visible_to(user, MEMBER).values("pk")
@@ -225,11 +226,11 @@ def reports_visible_to(user):
     draft = Q(kind=Report.Kind.ANNUAL, published_at__isnull=True)
     return (
         Report.objects.filter(
-            Q(contract__in=visible) | Q(company__isnull=False, created_by_id=user.pk)
+            Q(contract__in=visible) | Q(contract__isnull=True, created_by_id=user.pk)
         )
         .exclude(Q(kind=Report.Kind.SETTLEMENT) & ~Q(created_by_id=user.pk))
         .exclude(draft & ~Q(contract__in=managed))
-        .select_related("contract", "company", "created_by", "published_by")
+        .select_related("contract", "company", "founder", "contact", "created_by", "published_by")
     )
 
 

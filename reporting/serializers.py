@@ -39,6 +39,8 @@ class ReportSerializer(serializers.ModelSerializer):
             "kind",
             "contract",
             "company",
+            "founder",
+            "contact",
             "period_start",
             "period_end",
             "state",

@@ -19,8 +19,9 @@ from crm import queries as crm_queries
 from crm.concurrency import Conflict, guarded_update, lock
 from crm.consents import do_log_consent_reads
 from crm.models import ConsentAccess
+from crm.permissions import AUDIT, has_municipality_perm
 from crm.services import DomainError, NotAllowed
-from reporting import pdf, queries
+from reporting import access_requests, pdf, queries
 from reporting.charts import sparkline
 from reporting.models import ExportLog, Report, ReportComment
 
@@ -69,11 +70,14 @@ def check_period(contract, start, end, today: datetime.date):
     return start, end
 
 
-def request_report(user, *, kind: str, contract=None, company=None, start=None, end=None) -> Report:
+def request_report(
+    user, *, kind: str, contract=None, company=None, start=None, end=None, person=None
+) -> Report:
     """Store the request and render it after commit in Celery (the page polls the row).
     A half-year follow-up covers ``start``-``end`` (checked, or derived when both are left
-    out); the other contract reports the contract's period until today. Raises NotAllowed
-    or DomainError before anything is stored."""
+    out); the other contract reports the contract's period until today. An access request
+    about ``person`` (a founder or a contact person) is logged in the export log. Raises
+    NotAllowed or DomainError before anything is stored."""
     today = timezone.localdate()
     if contract is not None:
         check_can_request(user, kind, contract)
@@ -81,17 +85,30 @@ def request_report(user, *, kind: str, contract=None, company=None, start=None, 
             start, end = check_period(contract, start, end, today)
         else:
             start, end = contract.starts_on, min(today, contract.ends_on)
+    if person is not None:
+        check_can_answer_access(user, person)
     report = Report.objects.create(
         kind=kind,
         contract=contract,
         company=company,
+        **({"founder": person} if kind == Report.Kind.FOUNDER else {}),
+        **({"contact": person} if kind == Report.Kind.CONTACT else {}),
         period_start=start,
         period_end=end,
         created_by=user,
         language=get_language() or "",
     )
+    if person is not None:
+        ExportLog.objects.create(user=user, kind=f"access:{kind}:{person.pk}", rows=1)
     render_after_commit(report)
     return report
+
+
+def check_can_answer_access(user, person) -> None:
+    """A person's access request is answered by a manager of the person's municipality."""
+    municipality = getattr(person, "municipality", None) or person.company.municipality
+    if not has_municipality_perm(user, AUDIT, municipality):
+        raise NotAllowed(_("Kun ledere kan besvare en anmodning om indsigt."))
 
 
 def render_after_commit(report: Report) -> None:
@@ -294,13 +311,13 @@ COMPANY_READS = {
 
 
 def report_source(report: Report) -> str:
-    return f"report:{report.pk}"
+    return report.consent_source
 
 
 def check_file_available(report: Report) -> None:
     """A company summary holds what its requester read on the company's consents; once one
     of them is withdrawn (or declined, or corrected) the file is no longer handed out."""
-    if report.company_id and not crm_queries.consent_reads_backed(report_source(report)):
+    if report.contract_id is None and not crm_queries.consent_reads_backed(report_source(report)):
         raise DomainError(
             _(
                 "Oversigten bygger på et samtykke, der ikke længere gælder, og kan ikke hentes. "
@@ -314,6 +331,7 @@ RENDERERS = {
     Report.Kind.HALF_YEAR: ("reporting/pdf/half_year.html", half_year_context),
     Report.Kind.SETTLEMENT: ("reporting/pdf/settlement.html", settlement_context),
     Report.Kind.COMPANY: ("reporting/pdf/company.html", company_context),
+    **access_requests.RENDERERS,
 }
 
 

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from reporting import services
+from reporting import access_requests, services
 from reporting.models import Report
 
 
@@ -15,5 +15,9 @@ def render_report(report_id: int) -> int:
 
 @shared_task(acks_late=True)
 def purge_logs() -> dict:
-    """Nightly: the export log beyond its retention (``services.do_purge_export_log``)."""
-    return {"exports": services.do_purge_export_log()}
+    """Nightly: the export log beyond its retention and the access requests' PDFs beyond
+    theirs (``services.do_purge_export_log``, ``access_requests.do_purge_access_requests``)."""
+    return {
+        "exports": services.do_purge_export_log(),
+        "access_requests": access_requests.do_purge_access_requests(),
+    }

@@ -19,6 +19,16 @@ urlpatterns = [
     path("rapporter/aktivitet/", views.activity_dashboard, name="activity-dashboard"),
     path("rapporter/min-maaned/", views.my_month, name="my-month"),
     path("rapporter/virksomhed/<int:pk>/pdf/", views.company_report, name="company-report"),
+    path(
+        "rapporter/ivaerksaetter/<int:pk>/indsigt/",
+        views.founder_access_request,
+        name="founder-access-request",
+    ),
+    path(
+        "rapporter/kontaktperson/<int:pk>/indsigt/",
+        views.contact_access_request,
+        name="contact-access-request",
+    ),
     path("rapporter/<int:pk>/", views.report_detail, name="report-detail"),
     path("rapporter/<int:pk>/fil/", views.report_file, name="report-file"),
     path("rapporter/<int:pk>/kommentarer/", views.report_comments, name="report-comments"),

@@ -17,9 +17,9 @@ from contracts.models import Contract, Goal, GoalTarget
 from contracts.views import access_contract, can_manage
 from crm import consents as crm_consents
 from crm import queries as crm_queries
-from crm.models import ConsentAccess, Membership, Municipality, Theme
+from crm.models import ConsentAccess, ContactPerson, Membership, Municipality, Theme
 from crm.pagination import paginate
-from crm.permissions import roles_of
+from crm.permissions import AUDIT, access_scoped, roles_of
 from crm.services import DomainError, NotAllowed
 from crm.spreadsheets import table_response
 from crm.views.records import access_subject, require_any
@@ -363,20 +363,48 @@ def company_report(request, pk: int):
     return redirect("report-detail", report.pk)
 
 
+@login_required
+@require_POST
+def founder_access_request(request, pk: int):
+    """A manager answers a founder's access request: the PDF of everything held about them."""
+    founder = access_subject(request.user, "founder", pk, AUDIT)
+    report = services.request_report(request.user, kind=Report.Kind.FOUNDER, person=founder)
+    return redirect("report-detail", report.pk)
+
+
+@login_required
+@require_POST
+def contact_access_request(request, pk: int):
+    """A manager answers a contact person's access request."""
+    contact = access_contact(request.user, pk)
+    report = services.request_report(request.user, kind=Report.Kind.CONTACT, person=contact)
+    return redirect("report-detail", report.pk)
+
+
+def access_contact(user, pk: int) -> ContactPerson:
+    """A contact person of a company the user's operators work with (or have the consent
+    of), for a manager of its municipality: 404 otherwise, 403 without the right."""
+    return access_scoped(user, ContactPerson.objects.select_related("company"), AUDIT, pk=pk)
+
+
 def access_report(user, pk: int) -> Report:
-    report = (
-        Report.objects.select_related("contract", "company", "created_by").filter(pk=pk).first()
-    )
+    relations = ("contract", "company", "founder", "contact", "created_by")
+    report = Report.objects.select_related(*relations).filter(pk=pk).first()
     if report is None:
         raise Http404
     if report.company_id:
         access_subject(user, "company", report.company_id, "view_records")
+    elif report.founder_id:  # an access request: for a manager of the person's municipality
+        access_subject(user, "founder", report.founder_id, AUDIT)
+    elif report.contact_id:
+        access_contact(user, report.contact_id)
     else:
         # A settlement and an unpublished annual report: managers only (403 for the rest).
         manage = report.kind == Report.Kind.SETTLEMENT or report.is_draft
         access_contract(user, report.contract_id, manage=manage)
-    # A company summary holds what its requester may see, a settlement the registrations:
-    # only the requester reads them (the list's scope); to anyone else they do not exist.
+    # A company summary or an access request holds what its requester may see, a settlement
+    # the registrations: only the requester reads them (the list's scope); to anyone else
+    # they do not exist.
     if not queries.reports_visible_to(user).filter(pk=report.pk).exists():
         raise Http404
     return report

@@ -157,10 +157,12 @@ EVENT_PAGES = [
     "participant-make-founder",
     "participant-make-company",
 ]
-# Change histories and access logs (managers of the municipality; every operator's logs for
-# an administrator): four-user tests in tests/crm/test_audit_history.py and
-# tests/reporting/test_access_logs.py.
+# Change histories, access logs and access requests (managers of the municipality; every
+# operator's logs for an administrator): four-user tests in tests/crm/test_audit_history.py,
+# tests/reporting/test_access_logs.py and tests/reporting/test_access_requests.py.
 AUDIT_PAGES = [
+    "founder-access-request",
+    "contact-access-request",
     "company-history",
     "founder-history",
     "access-log",
