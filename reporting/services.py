@@ -316,7 +316,15 @@ def report_source(report: Report) -> str:
 
 def check_file_available(report: Report) -> None:
     """A company summary holds what its requester read on the company's consents; once one
-    of them is withdrawn (or declined, or corrected) the file is no longer handed out."""
+    of them is withdrawn (or declined, or corrected) the file is no longer handed out. A
+    summary or access request whose person's data was erased has lost its file."""
+    if not report.file:
+        raise DomainError(
+            _(
+                "Filen er slettet, fordi personoplysningerne i den er slettet. Bestil en ny, "
+                "hvis der stadig er brug for den."
+            )
+        )
     if report.contract_id is None and not crm_queries.consent_reads_backed(report_source(report)):
         raise DomainError(
             _(

@@ -3,6 +3,8 @@ operator holds about them, asked for by a manager, logged, readable by the reque
 every record of the person is in it and nothing of anyone else."""
 
 import datetime
+import io
+import os
 
 import pytest
 from django.urls import reverse
@@ -115,8 +117,6 @@ def pdf_text(world, report, user=None) -> str:
     response = world.client_for(user or world.manager).get(reverse("report-file", args=[report.pk]))
     assert response.status_code == 200
     data = b"".join(response.streaming_content)
-    import io
-
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
     return " ".join(text.split())
 
@@ -226,8 +226,22 @@ def test_answers_are_deleted_after_their_retention(
     assert access_requests.do_purge_access_requests() == 1
 
     assert not Report.objects.filter(pk=report.pk).exists()
-    import os
-
     assert not os.path.exists(path)
     assert access_requests.do_purge_access_requests() == 0
     assert CPR not in path
+
+
+def test_an_erased_persons_answer_loses_its_file(world, person, django_capture_on_commit_callbacks):
+    from crm import anonymise
+
+    report = ask(world, "founder-access-request", person.pk, django_capture_on_commit_callbacks)
+    path = report.file.path
+
+    with django_capture_on_commit_callbacks(execute=True):
+        anonymise.founders([person.pk])
+
+    report.refresh_from_db()
+    assert not report.file
+    assert not os.path.exists(path)
+    response = world.client_for(world.manager).get(reverse("report-file", args=[report.pk]))
+    assert response.status_code == 302  # back to the report's page, which says why
