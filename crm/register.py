@@ -16,6 +16,7 @@ import datetime
 import re
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import requests
 from django.conf import settings
@@ -73,6 +74,9 @@ class RegisterCompany:
     protected: bool = False  # reklamebeskyttet: no marketing to it
     production_units: tuple[ProductionUnitFacts, ...] = field(default_factory=tuple)
     source: str = ""
+    # The register's annual employment: (year, full-time equivalents), from Erhvervsstyrelsen
+    # only (cvrapi.dk gives a band of today's employees).
+    annual_fte: tuple[tuple[int, Decimal], ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -369,6 +373,17 @@ def virk_company(company: dict) -> RegisterCompany:
         protected=bool(company.get("reklamebeskyttet")),
         production_units=units,
         source="cvr",
+        annual_fte=annual_fte(company.get("aarsbeskaeftigelse")),
+    )
+
+
+def annual_fte(years: list[dict] | None) -> tuple[tuple[int, Decimal], ...]:
+    """The years the register holds full-time equivalents for (``antalAarsvaerk``; a year
+    given only as a band is left out: a band is no figure to grow from)."""
+    return tuple(
+        (int(year["aar"]), Decimal(str(year["antalAarsvaerk"])))
+        for year in years or []
+        if year.get("aar") and year.get("antalAarsvaerk") is not None
     )
 
 

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm import register
+from crm import impact, register
 from crm.models import Company, IndustryCode, Municipality, ProductionUnit, RegisterRefresh
 from crm.register import RegisterCompany, RegisterUnavailable
 from crm.services import NotAllowed
@@ -120,13 +120,15 @@ def form_data(found: RegisterCompany, typed: dict) -> dict:
 def do_apply_register(company: Company, found: RegisterCompany) -> list[str]:
     """Make ``company`` what the register says; returns the names of the fields that changed.
     Side effects: one change-history entry with source "cvr-register" if anything changed;
-    the production units replaced by the register's. The company's sessions keep their own
-    municipality: a company that moved leaves its past sessions with the operators that held
-    them."""
+    the production units replaced by the register's; the register's annual full-time
+    equivalents recorded as the company's figures (crm.impact). The company's sessions keep
+    their own municipality: a company that moved leaves its past sessions with the operators
+    that held them."""
     values = {k: v for k, v in register_values(found).items() if v is not None and v != ""}
     values.setdefault("status", found.status)
     changed = [name for name, value in values.items() if getattr(company, name) != value]
     set_production_units(company, found)
+    impact.do_record_register_years(company, dict(found.annual_fte))
     if not changed:
         return []  # nothing written, nothing in the history: a re-run changes nothing
     for name in changed:

@@ -1,4 +1,5 @@
 from crm.models.events import Event, EventParticipant
+from crm.models.impact import CompanyYear
 from crm.models.imports import ImportBatch, ImportRecord, ImportStagingRow
 from crm.models.notifications import Notification
 from crm.models.records import (
@@ -31,6 +32,7 @@ from crm.models.tenancy import (
 __all__ = [
     "AnonymisationRun",
     "Company",
+    "CompanyYear",
     "Consent",
     "ConsentAcceptance",
     "ConsentAccess",

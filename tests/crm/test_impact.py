@@ -1,0 +1,94 @@
+"""A company's figures over the years: which source wins, what follows from them, and the
+register's annual employment fetched from a local test register."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+
+from crm import impact, services
+from crm.models import CompanyYear
+from crm.models.impact import Source
+from crm.register_sync import do_refresh_from_register
+from crm.services import DomainError
+from tests.crm.register_server import EXAMPLE_CVR, VirkRegister, use_virk, virk_document
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_follow_up_does_not_overwrite_the_registers_figure_but_fills_the_others(company):
+    impact.do_record_year(company, 2024, source=Source.REGISTER, employees_fte=Decimal(5))
+
+    row = impact.do_record_year(
+        company, 2024, source=Source.REPORTED, employees_fte=Decimal(9), revenue=4_000_000
+    )
+
+    assert (row.employees_fte, row.employees_fte_source) == (Decimal(5), "register")
+    assert (row.revenue, row.revenue_source) == (4_000_000, "reported")
+
+
+def test_an_import_is_replaced_by_the_companys_own_figure(company):
+    impact.do_record_year(company, 2024, source=Source.IMPORTED, revenue=1_000_000)
+
+    row = impact.do_record_year(company, 2024, source=Source.REPORTED, revenue=1_200_000)
+
+    assert (row.revenue, row.revenue_source) == (1_200_000, "reported")
+    assert CompanyYear.objects.count() == 1
+
+
+def test_a_year_in_the_future_is_refused(company):
+    with pytest.raises(DomainError):
+        impact.do_record_year(company, datetime.date.today().year + 1, source="reported")
+
+
+def test_jobs_created_are_the_growth_in_full_time_equivalents_year_over_year(company):
+    for year, fte in [(2022, "4.0"), (2023, "6.5"), (2024, "5.5")]:
+        impact.do_record_year(company, year, source=Source.IMPORTED, employees_fte=Decimal(fte))
+
+    years = impact.years_of(company)
+
+    assert [(y["row"].year, y["jobs_created"]) for y in years] == [
+        (2024, Decimal("-1.0")),
+        (2023, Decimal("2.5")),
+        (2022, None),
+    ]
+
+
+def test_survival_follows_the_years_status_else_the_register_today(company):
+    impact.do_record_year(company, 2023, source=Source.REPORTED, status="ceased")
+
+    assert impact.survived(company, 2023) is False
+    assert impact.survived(company, 2024) is True  # active in the register today
+    company.status = "ceased"
+    assert impact.survived(company, 2024) is None
+
+
+@pytest.mark.parametrize(
+    ("fte", "band"), [(None, ""), ("9.9", "micro"), ("10", "small"), ("249", "medium")]
+)
+def test_size_bands(fte, band):
+    assert impact.size_band(Decimal(fte) if fte else None) == band
+
+
+def test_the_registers_annual_employment_is_fetched_as_the_companys_figures(
+    world, settings, httpserver
+):
+    use_virk(settings, httpserver)
+    company = services.do_create_company(
+        world.consultant, cvr=EXAMPLE_CVR, name="Eksempel Rådgivning ApS", municipality=world.home
+    )
+    impact.do_record_year(company, 2023, source=Source.REPORTED, employees_fte=Decimal(7))
+    document = virk_document()
+    document["aarsbeskaeftigelse"].append({"aar": 2022, "antalAarsvaerk": 3})
+    VirkRegister(httpserver, document)
+
+    do_refresh_from_register(per_second=1000)
+
+    years = {row.year: row for row in company.years.all()}
+    assert {y: (r.employees_fte, r.employees_fte_source) for y, r in years.items()} == {
+        2022: (Decimal(3), "register"),
+        2023: (Decimal(5), "register"),  # the recorded payload: 5 årsværk in 2023
+    }
+    history = apps.get_model("crm", "CompanyYearEvent").objects.filter(pgh_obj_id=years[2023].pk)
+    assert history.filter(pgh_context__metadata__source="company-year-register").exists()
