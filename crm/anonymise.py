@@ -46,19 +46,20 @@ SHORTEST = 3  # a typed value shorter than this is not looked for in other recor
 
 @dataclass(frozen=True)
 class SubjectRecords:
-    """Rows about a company or founder that follow their subject (sessions, consents,
-    referrals...). When the subject's people are anonymised, ``texts`` (free text, an
-    uploaded file) are emptied and the inbox messages keyed ``<prefix>:<id>`` for a prefix in
-    ``notifications`` lose their text; a row dated (``contact``) after a rule's cutoff is a
-    contact that keeps its subject. ``company`` and ``founder`` are the look-ups from the row
-    to its subject ("" where it has none). Apps register theirs (``register``), so crm
-    imports none of them."""
+    """Rows about a company or founder (or a contact person) that follow their subject
+    (sessions, consents, referrals, reports...). When the subject's people are anonymised,
+    ``texts`` (free text, an uploaded file) are emptied and the inbox messages keyed
+    ``<prefix>:<id>`` for a prefix in ``notifications`` lose their text; a row ``dated`` after
+    a rule's cutoff is a contact that keeps its subject. ``company``, ``founder`` and
+    ``contact`` are the look-ups from the row to its subject ("" where it has none). Apps
+    register theirs (``register``), so crm imports none of them."""
 
     model: type[models.Model]
     texts: tuple[str, ...] = ()
-    contact: str = ""
+    dated: str = ""
     company: str = "company"
     founder: str = "founder"
+    contact: str = ""
     notifications: tuple[str, ...] = ()
 
     def of(self, side: str, ids) -> models.QuerySet:
@@ -338,12 +339,15 @@ def contacts(ids) -> int:
     rows.update(**CONTACT_VALUES, anonymised_at=timezone.now())
     for history in history_of(ContactPerson, rows):
         history.update(**CONTACT_VALUES)
+    changed = [(ContactPerson, rows)]
+    for records in RECORDS:
+        changed += clear(records, "contact", ids, pattern=pattern)
     if pattern:
         companies = {person["company_id"] for person in people}
         for records in RECORDS:
             redact(records, "company", companies, pattern)
     redact_requests(ids, pattern, "contact")
-    forget_undo([(ContactPerson, rows)])
+    forget_undo(changed)
     forget_admin_log(ContactPerson, ids)
     return len(ids)
 
@@ -378,22 +382,20 @@ def register_core() -> None:
     )
 
     register(
-        SubjectRecords(
-            GuidanceSession, texts=("content",), contact="date", notifications=("advis",)
-        )
+        SubjectRecords(GuidanceSession, texts=("content",), dated="date", notifications=("advis",))
     )
     register(
         SubjectRecords(
             Consent,
             texts=("correction_reason", "link_sent_to", "document"),
-            contact="given_on",
+            dated="given_on",
             notifications=("consent-pending",),
         )
     )
-    register(SubjectRecords(ProgrammeEnrolment, contact="started_on"))
-    register(SubjectRecords(DevelopmentProject, contact="identified_on", founder=""))
+    register(SubjectRecords(ProgrammeEnrolment, dated="started_on"))
+    register(SubjectRecords(DevelopmentProject, dated="identified_on", founder=""))
     # A participant's typed name and e-mail (history too: before it became a founder record).
-    register(SubjectRecords(EventParticipant, texts=("name", "email"), contact="registered_at"))
+    register(SubjectRecords(EventParticipant, texts=("name", "email"), dated="registered_at"))
 
 
 register_core()

@@ -128,12 +128,12 @@ def contacted_since(side: str, day: datetime.date) -> Q:
     """A row about the subject (``side``: "company" or "founder") dated ``day`` or later."""
     recent = []
     for records in anonymise.RECORDS:
-        if not (records.contact and getattr(records, side)):
+        if not (records.dated and getattr(records, side)):
             continue
-        dated = records.model._meta.get_field(records.contact)
+        dated = records.model._meta.get_field(records.dated)
         since = start_of(day) if isinstance(dated, models.DateTimeField) else day
         rows = records.model._default_manager.filter(
-            **{getattr(records, side): OuterRef("pk"), f"{records.contact}__gte": since}
+            **{getattr(records, side): OuterRef("pk"), f"{records.dated}__gte": since}
         )
         recent.append(Exists(rows))
     return reduce(or_, recent, Q(pk__in=[]))

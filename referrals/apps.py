@@ -16,7 +16,7 @@ class ReferralsConfig(AppConfig):
             SubjectRecords(
                 Referral,
                 texts=("reason", "decline_reason"),
-                contact="sent_at",
+                dated="sent_at",
                 notifications=(*keys, "deadline_soon", "deadline_missed"),
             )
         )

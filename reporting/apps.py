@@ -10,6 +10,7 @@ class ReportingConfig(AppConfig):
         from crm.anonymise import SubjectRecords, register
         from reporting.models import Report
 
-        # A company summary and a founder's access request hold the person's data: their
-        # files are deleted when it is anonymised or erased (crm.retention).
-        register(SubjectRecords(Report, texts=("file",)))
+        # A company summary and a founder's or contact person's access request hold the
+        # person's data: their files are deleted when it is anonymised or erased
+        # (crm.retention).
+        register(SubjectRecords(Report, texts=("file",), contact="contact"))

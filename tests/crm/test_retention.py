@@ -3,6 +3,7 @@ rules say has expired and keeps every count; a manager erases a person on reques
 legal hold (a contract's settlement and audit) keeps the data; the viewer reaches none of it."""
 
 import datetime
+import os
 
 import pytest
 from django.test import Client
@@ -361,6 +362,26 @@ def test_an_erased_contact_person_leaves_no_trace_in_the_companys_records(world,
     )
     assert Referral.objects.get().reason == f"Ring til {ANONYMISED} på {ANONYMISED}"
     assert Consent.objects.get(company=company).given_by_id == contact.pk  # the evidence stays
+
+
+def test_an_erased_contact_persons_access_request_loses_its_file(
+    world, company, django_capture_on_commit_callbacks
+):
+    from django.core.files.base import ContentFile
+
+    from reporting.models import Report
+
+    contact = services.do_add_contact(world.consultant, company, name="Bo Smed Hansen")
+    report = Report.objects.create(kind="contact", contact=contact, created_by=world.manager)
+    report.file.save("indsigt.pdf", ContentFile(b"%PDF Bo Smed Hansen"))
+    path = report.file.path
+
+    with django_capture_on_commit_callbacks(execute=True):
+        retention.do_request_erasure(world.manager, contact, reason="Fratrådt, bad om sletning")
+
+    report.refresh_from_db()
+    assert not report.file
+    assert not os.path.exists(path)
 
 
 def test_an_erasure_reason_is_required_and_holds_no_cpr_number(world, person):
