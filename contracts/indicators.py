@@ -131,6 +131,15 @@ PARAMETERS: dict[str, Parameter] = {
     ),
     "participant": Parameter(_("Deltagere"), "choice", tuple(EventParticipant.Kind.choices)),
     "event_kind": Parameter(_("Type arrangement"), "choice", tuple(Event.Kind.choices)),
+    "breakdown": Parameter(
+        _("Heraf"),
+        "choice",
+        (
+            ("women", _("kvinder")),
+            ("young", _("unge (18-30 år)")),
+            ("foreign_born", _("født i udlandet")),
+        ),
+    ),
 }
 
 
@@ -966,10 +975,23 @@ def participant_key():
     excludes=_(
         "Tilmeldte, der ikke er registreret som mødt. En person uden CVR/CPR og uden "
         "e-mailadresse tæller for hver tilmelding."
+    )
+    + " "
+    + _(
+        "Med 'heraf' tæller kun personer: en iværksætter efter sit CPR-nummer og sin egen "
+        "oplysning om fødeland, en person uden CPR efter det, personen selv har oplyst; "
+        "virksomheder og personer uden oplysningen tæller ikke med i 'heraf'."
     ),
 )
 def event_participants(
-    period, municipality_ids, operator_ids, *, participant=None, themes=None, event_kind=None
+    period,
+    municipality_ids,
+    operator_ids,
+    *,
+    participant=None,
+    themes=None,
+    event_kind=None,
+    breakdown=None,
 ) -> Result:
     """Seed 004: "Antal personer som fått nyföretagarrådgivning", "Antal möten med personer
     med idéer" (the courses and meetings of "Testa på att vara företagare", "Nyföretagararena")
@@ -979,12 +1001,144 @@ def event_participants(
     )
     if participant:
         rows = rows.filter(PARTICIPANT_KINDS[participant])
+    if breakdown:
+        rows = rows.annotate(age=age_on("event__date", "founder__birth_date"))
+        rows = rows.filter(participant_in_group(breakdown))
     return grouped(
         rows,
         "event__municipality",
         municipality_ids,
         counted(Count(participant_key(), distinct=True)),
     )
+
+
+# --- Seed 004: the EU programme's breakdowns ------------------------------------------------
+
+
+def age_on(day: str, birth_date: str):
+    """Whole years from ``birth_date`` to ``day`` (both field paths)."""
+    return Func(
+        Value("year"),
+        Func(F(day), F(birth_date), function="age"),
+        function="date_part",
+        output_field=IntegerField(),
+    )
+
+
+YOUNG = (18, 30)  # seed 004: "unga (18-30 år)"
+
+
+def founder_in_group(breakdown: str, prefix: str = "founder__") -> Q:
+    """A founder (at ``prefix``) in the group: sex from the CPR number, age (annotated
+    ``age``) at the day counted, born abroad as the founder gave it."""
+    return {
+        "women": Q(**{f"{prefix}sex": Founder.Sex.FEMALE}),
+        "young": Q(age__range=YOUNG),
+        "foreign_born": Q(**{f"{prefix}born_abroad": True}),
+    }[breakdown]
+
+
+def participant_in_group(breakdown: str) -> Q:
+    """An event participant in the group: a founder by its record, a person without CPR by
+    what the person gave (``EventParticipant.sex``, ``age_band``, ``born_abroad``)."""
+    person = Q(founder__isnull=True, company__isnull=True)
+    given = {
+        "women": Q(sex=Founder.Sex.FEMALE),
+        "young": Q(age_band=EventParticipant.AgeBand.YOUNG),
+        "foreign_born": Q(born_abroad=True),
+    }[breakdown]
+    return Q(founder__isnull=False) & founder_in_group(breakdown) | person & given
+
+
+BREAKDOWN = _(
+    "Heraf kvinder, unge (18-30 år) eller født i udlandet: efter iværksætterens CPR-nummer "
+    "(køn, alder på dagen) og iværksætterens egen oplysning om fødeland; uden oplysningen "
+    "tæller personen ikke med i 'heraf'."
+)
+
+
+@indicator(
+    "companies_supported",
+    label=_("Virksomheder der får støtte"),
+    unit=_("virksomheder"),
+    counts=_(
+        "Forskellige virksomheder (CVR), som de målte operatører har givet mindst én "
+        "vejledning i perioden. Heraf kvinder, unge (18-30 år) eller født i udlandet: "
+        "virksomheder med en tilknyttet iværksætter (som har startet virksomheden) i gruppen, "
+        "alder på vejledningens dato."
+    ),
+    excludes=GUIDED
+    + " "
+    + _("Virksomheder uden tilknyttet iværksætter tæller ikke med i 'heraf'."),
+)
+def companies_supported(period, municipality_ids, operator_ids, *, breakdown=None) -> Result:
+    """Seed 004: "Antal företag som får stöd: Mål 400 ... Varav antal kvinnor (mål) 150,
+    varav antal unga (18-30 år), varav antal utlandsfödda" - counts, not only shares. A
+    company is a woman's, young or foreign-born by the founder who started it
+    (``Founder.company``)."""
+    rows = guided_in(period, municipality_ids, operator_ids).filter(company__isnull=False)
+    if breakdown:
+        rows = rows.annotate(age=age_on("date", "company__founders__birth_date"))
+        rows = rows.filter(founder_in_group(breakdown, "company__founders__"))
+    return grouped(rows, "municipality", municipality_ids, counted(Count("company", distinct=True)))
+
+
+@indicator(
+    "founders_supported",
+    label=_("Personer med idéer, der har fået vejledning"),
+    unit=_("personer"),
+    counts=_(
+        "Forskellige iværksættere (CPR), som de målte operatører har givet mindst én "
+        "vejledning i perioden."
+    ),
+    excludes=GUIDED + " " + BREAKDOWN,
+)
+def founders_supported(period, municipality_ids, operator_ids, *, breakdown=None) -> Result:
+    """Seed 004: "Antal möten med personer med idéer ... Andel av dem som är kvinnor 19
+    stycken, unga 9, utlandsfödda 4" - the persons met, by group."""
+    rows = guided_in(period, municipality_ids, operator_ids).filter(founder__isnull=False)
+    if breakdown:
+        rows = rows.annotate(age=age_on("date", "founder__birth_date"))
+        rows = rows.filter(founder_in_group(breakdown))
+    return grouped(rows, "municipality", municipality_ids, counted(Count("founder", distinct=True)))
+
+
+@indicator(
+    "persons_started_company",
+    label=_("Personer der har startet virksomhed"),
+    unit=_("personer"),
+    counts=_(
+        "Iværksættere (CPR), der startede en virksomhed i perioden (iværksætterens "
+        "startdato), og som de målte operatører har vejledt eller haft til et arrangement "
+        "(mødt) før eller på startdagen; i iværksætterens kommune."
+    ),
+    excludes=BREAKDOWN,
+)
+def persons_started_company(period, municipality_ids, operator_ids, *, breakdown=None) -> Result:
+    """Seed 004: "Antal personer som har startat företag: Mål 300 ... kvinnor (mål 125),
+    unga (18-30 år), utlandsfödda" - the founder's link to the company it started."""
+    guided = GuidanceSession.objects.filter(
+        founder=OuterRef("pk"),
+        operator__in=operator_ids,
+        kind=GuidanceSession.Kind.FULL,
+        date__lte=OuterRef("company_started_on"),
+    )
+    partner = Event.partners.through.objects.filter(
+        event=OuterRef("event"), operator__in=operator_ids
+    )
+    attended = EventParticipant.objects.filter(
+        founder=OuterRef("pk"),
+        attended=True,
+        event__date__lte=OuterRef("company_started_on"),
+    ).filter(Q(event__operator__in=operator_ids) | Exists(partner))
+    rows = Founder.objects.filter(
+        company_started_on__range=(period.start, period.end),
+        municipality__in=municipality_ids,
+    ).filter(Exists(guided) | Exists(attended))
+    if breakdown:
+        rows = rows.annotate(age=age_on("company_started_on", "birth_date"))
+        rows = rows.filter(founder_in_group(breakdown, prefix=""))
+    return grouped(rows, "municipality", municipality_ids, counted(Count("pk")))
 
 
 # --- User evaluation (brugerevaluering) ----------------------------------------------------

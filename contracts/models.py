@@ -57,6 +57,15 @@ class Contract(models.Model):
         _("timepris (kr.)"), max_digits=8, decimal_places=2, null=True, blank=True
     )
     source = models.CharField(_("kilde"), max_length=200, blank=True)
+    # The shape of the half-year follow-up: the activity table of a cooperation agreement
+    # (seed 001 §3), or an EU programme's indicators with their breakdowns (women, young,
+    # foreign-born) and its participant list (seed 004).
+    report_shape = models.CharField(
+        _("halvårsrapportens form"),
+        max_length=8,
+        choices=[("activity", _("Aktivitetstabel")), ("eu", _("EU-program med 'heraf'"))],
+        default="activity",
+    )
 
     objects = ContractQuerySet.as_manager()
 

@@ -265,6 +265,11 @@ def half_year_context(report: Report) -> dict:
     half-year's end (``report_matrix``: the numbers a snapshot of that date holds)."""
     context = contract_context(report, report.period_end)
     context["goals"] = [{"goal": goal, "total": total} for goal, total, _c in context["rows"]]
+    if report.contract.report_shape == "eu":  # seed 004: indicators, breakdowns, participants
+        from reporting.programme import eu_context
+
+        period = (report.period_start, report.period_end)
+        return context | eu_context(report.contract, report.created_by, *period)
     context["activity"] = queries.activity_table(
         report.contract, report.period_start, report.period_end
     )

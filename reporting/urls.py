@@ -11,6 +11,11 @@ urlpatterns = [
     ),
     path("rapporter/kontrakt/<int:pk>/maal.<str:fmt>", views.export_goals, name="export-goals"),
     path(
+        "rapporter/kontrakt/<int:pk>/deltagerliste.<str:fmt>",
+        views.payment_participants,
+        name="payment-participants",
+    ),
+    path(
         "rapporter/kontrakt/<int:pk>/maalinger.<str:fmt>",
         views.export_snapshots,
         name="export-snapshots",

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q, prefetch_related_objects
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
@@ -21,11 +21,11 @@ from crm.models import ConsentAccess, ContactPerson, Membership, Municipality, T
 from crm.pagination import paginate
 from crm.permissions import AUDIT, access_scoped, roles_of
 from crm.services import DomainError, NotAllowed
-from crm.spreadsheets import table_response
+from crm.spreadsheets import CONTENT_TYPES, table_response
 from crm.views.records import access_subject, require_any
 from referrals.models import OPEN_STATES, Referral
 from referrals.queries import referrals_visible_to
-from reporting import charts, forms, queries, services, start
+from reporting import charts, forms, programme, queries, services, start
 from reporting.models import ExportLog, Report
 from reporting.rows import ROW_LISTS, RowLinks, described_filters
 
@@ -538,3 +538,24 @@ def export_participants(request, fmt: str):
         raise PermissionDenied(_("Vælg et vækstprogram."))
     header, rows = services.participants(request.user, programme)
     return table_response(header, rows, name="deltagere", fmt=fmt)
+
+
+@login_required
+def payment_participants(request, pk: int, fmt: str):
+    """The participant list an EU programme attaches to a payment request (seed 004), for a
+    period (the half-year by default): by name with sex, age band and born abroad for staff
+    of the parties, as counts for a viewer (``reporting.programme``)."""
+    contract = access_contract(request.user, pk)
+    if contract.report_shape != "eu" or fmt not in CONTENT_TYPES:
+        raise Http404
+    period = forms.PeriodForm(request.GET)
+    try:
+        if not period.is_valid():
+            raise DomainError(period.error_text())
+        start, end = services.check_period(
+            contract, period.cleaned_data["start"], period.cleaned_data["end"], timezone.localdate()
+        )
+    except DomainError as error:
+        return HttpResponseBadRequest(str(error))
+    header, rows = programme.participant_list(request.user, contract, start, end)
+    return table_response(header, rows, name=f"deltagerliste-{contract.pk}", fmt=fmt)

@@ -1,4 +1,4 @@
-"""The three agreements of the source documents as demo contracts (seeds 000, 001, 002), and
+"""The agreements of the source documents as demo contracts (seeds 000, 001, 002, 004), and
 the demo activity they are measured on (see ``contracts.demo.activity``).
 
 Goals that the CRM cannot compute (awareness surveys, control-group growth, jobs) are
@@ -30,6 +30,7 @@ from contracts.demo.agreements import (
     syddanmark_2022,
     viborg_2014,
 )
+from contracts.demo.eu_programme import eu_programme_2015
 from contracts.demo.evaluations import seed_midtjylland_evaluations, syd_evaluations
 from crm.demo.identifiers import demo_cvrs
 from crm.models import Company, Membership, Municipality, Operator
@@ -68,6 +69,7 @@ def seed_contracts(activity: ActivitySizes | None = None) -> list[tuple[str, str
     midt = Municipality.objects.filter(name__in=RURAL_PROGRAMME)
     programme_2010(midt)
     viborg_2014(Municipality.objects.get(name="Viborg"))
+    eu_programme_2015()
     syd = syddanmark_2022()
     seed_syddanmark_activity(activity or ActivitySizes())
     current_contracts(timezone.localdate())

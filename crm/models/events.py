@@ -109,10 +109,17 @@ class EventParticipant(models.Model):
     A person who later becomes a founder or a company record is linked to it (``crm.events``)
     and the typed name and e-mail are cleared: the record holds them from then on.
 
-    Seed 004's breakdowns (women, young 18-30, foreign-born) fit here later: for a founder
-    they follow from the CPR number (sex, birth date) on ``Founder``; for a person they will be
-    optional, purpose-bound columns of this row (sex, age band, born abroad), shown only to the
-    roles that need them and to viewers as counts only."""
+    Seed 004's breakdowns (women, young 18-30, foreign-born): for a founder they follow from
+    the CPR number (sex, birth date) and ``Founder.born_abroad``; for a person they are the
+    optional, purpose-bound columns below, given by the person for the programme's reporting
+    only, shown to the roles that register participants and to viewers as counts only
+    (``reporting.programme``)."""
+
+    class AgeBand(models.TextChoices):
+        UNDER_18 = "under_18", _("Under 18 år")
+        YOUNG = "18_30", _("18-30 år")
+        MIDDLE = "31_64", _("31-64 år")
+        SENIOR = "65_plus", _("65 år eller derover")
 
     class Kind(models.TextChoices):
         COMPANY = "company", _("Virksomhed (CVR)")
@@ -144,6 +151,15 @@ class EventParticipant(models.Model):
         Municipality, on_delete=models.PROTECT, related_name="+", verbose_name=_("kommune")
     )
     attended = models.BooleanField(_("mødt"), null=True, blank=True)  # None: not marked yet
+    # Seed 004's breakdowns for a person without CPR, as the person gives them (blank or None:
+    # not given). A founder's follow from its record; a company's are not asked.
+    sex = models.CharField(
+        _("køn"), max_length=1, choices=Founder.Sex.choices, blank=True, default=""
+    )
+    age_band = models.CharField(
+        _("aldersgruppe"), max_length=8, choices=AgeBand.choices, blank=True, default=""
+    )
+    born_abroad = models.BooleanField(_("født i udlandet"), null=True, blank=True)
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -314,6 +314,9 @@ class Founder(models.Model):
         verbose_name=_("startet virksomhed"),
     )
     company_started_on = models.DateField(_("virksomhed startet"), null=True, blank=True)
+    # Seed 004's "utlandsfödda", as the founder gives it (None: not given); sex and age follow
+    # from the CPR number. Purpose-bound: shown to staff, to viewers as counts only.
+    born_abroad = models.BooleanField(_("født i udlandet"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Name, CPR number, contact details and notes removed (crm.retention); the rest stays.
     anonymised_at = models.DateTimeField(_("anonymiseret"), null=True, blank=True)

@@ -128,3 +128,12 @@ def test_seeding_twice_creates_nothing(demo):
     seed_contracts(SMALL)
 
     assert counts() == before
+
+
+def test_the_eu_programme_of_seed_004_is_loaded_with_its_breakdowns(demo):
+    programme = Contract.objects.get(source__startswith="Seed 004")
+
+    assert programme.report_shape == "eu"
+    assert programme.municipalities.count() == 8
+    assert programme.goals.filter(params__breakdown="women").count() == 4
+    assert programme.goals.get(number="1").target == 400

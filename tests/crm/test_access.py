@@ -111,6 +111,8 @@ REPORTING_PAGES = [
     "report-file",
     "export-referrals",
     "export-participants",
+    # The EU programme's participant list: tests/reporting/test_eu_programme.py.
+    "payment-participants",
     "export-snapshots",
     "report-comments",
     "report-publish",
@@ -146,6 +148,8 @@ IMPORT_PAGES = [
     "api-import-undo",
     "api-merge-list",
 ]
+# A company's figures year by year and the follow-up form: tests/crm/test_impact.py.
+IMPACT_PAGES = ["company-years"]
 # Events and their participants: four-user tests in tests/crm/test_events.py.
 EVENT_PAGES = [
     "event-list",
@@ -283,6 +287,7 @@ def test_every_url_is_in_the_access_matrix():
         + IMPORT_PAGES
         + AUDIT_PAGES
         + EVENT_PAGES
+        + IMPACT_PAGES
         + RETENTION_PAGES
     )
     missing = {name for name in project_url_names() if not name.endswith("-format")} - covered
