@@ -215,10 +215,19 @@ def check_fixed(record, fields: dict, names) -> None:
 
 
 @transaction.atomic
+def check_not_anonymised(person) -> None:
+    """An anonymised person is not filled in again (a new registration is a new record)."""
+    if person.anonymised_at:
+        raise DomainError(
+            _("Personoplysningerne er anonymiseret og kan ikke rettes. Registrér personen igen.")
+        )
+
+
 def do_update_contact(user, contact: ContactPerson, *, version: str = "", **fields):
     """Correct a contact person; the company stays. Under a row lock, as do_update_company."""
     concurrency.lock(contact)
     check_can_change(user, contact.company.municipality)
+    check_not_anonymised(contact)
     concurrency.check_version(contact, version)
     check_fixed(contact, fields, ["company"])
     for name, value in fields.items():
@@ -259,6 +268,7 @@ def do_update_founder(user, founder: Founder, *, version: str = "", **fields) ->
     concurrency.lock(founder)
     check_can_change(user, fields.get("municipality", founder.municipality))
     check_sees_details(user, founder)
+    check_not_anonymised(founder)
     concurrency.check_version(founder, version)
     for name, value in fields.items():
         setattr(founder, name, value)

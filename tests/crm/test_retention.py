@@ -396,7 +396,7 @@ def test_an_erasure_reason_is_required_and_holds_no_cpr_number(world, person):
     assert Founder.objects.get(pk=person.pk).name == PERSON["name"]
 
 
-def test_a_second_request_and_a_reveal_after_anonymisation_are_refused(world, person):
+def test_a_second_request_a_reveal_and_an_edit_after_anonymisation_are_refused(world, person):
     retention.do_request_erasure(world.manager, person, reason="Bad om det")
     person.refresh_from_db()
 
@@ -404,6 +404,8 @@ def test_a_second_request_and_a_reveal_after_anonymisation_are_refused(world, pe
         retention.do_request_erasure(world.manager, person, reason="Igen")
     reveal = world.client_for(world.manager).post(reverse("founder-reveal-cpr", args=[person.pk]))
     assert reveal.status_code == 403
+    with pytest.raises(services.DomainError):
+        services.do_update_founder(world.consultant, person, name=PERSON["name"])
 
 
 # --- Who reaches it --------------------------------------------------------------------------
