@@ -15,7 +15,9 @@ and the six hub contracts (``bench.national``). Loaded data is kept for the next
 - ``pages``: the lists, search and dashboard over HTTP from a gunicorn, each against a
   reference measured in the same run (``bench.pages``);
 - ``load``: two app servers and two Celery workers under 50 simulated users for two minutes
-  (``bench.loadtest``, locust).
+  (``bench.loadtest``, locust);
+- ``imports``: the migration import's write of 100,000 companies against ``bulk_create`` of the
+  same rows (``bench.imports``; about 7 minutes a round, most of it ``bulk_create``).
 
 A results table closes the run.
 """
@@ -47,6 +49,7 @@ def main() -> None:
     parser.add_argument("--pdf-runs", type=int, default=5)
     parser.add_argument("--evaluation-rows", type=int, default=50_000, help="answers (evaluations)")
     parser.add_argument("--import-rows", type=int, default=100_000, help="companies (imports)")
+    parser.add_argument("--import-runs", type=int, default=1, help="timed runs (imports)")
     parser.add_argument("--load-users", type=int, default=50, help="simulated users (load)")
     parser.add_argument("--load-seconds", type=int, default=120, help="how long (load)")
     parser.add_argument("--explain", nargs="*", default=[], metavar="GOAL",
@@ -100,7 +103,7 @@ def main() -> None:
     if "imports" in parts:
         from bench import imports
 
-        results += imports.run(rows=options.import_rows)
+        results += imports.run(rows=options.import_rows, runs=options.import_runs)
     if "evaluations" in parts:
         from bench import evaluations
 
