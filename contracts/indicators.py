@@ -1255,3 +1255,7 @@ def effect_share(period, municipality_ids, operator_ids, *, themes=None, segment
     have en positiv effekt" - overall, or for themes=[green] / themes=[digital]."""
     rows = evaluations_in(period, municipality_ids, operator_ids, themes=themes, segment=segment)
     return share_of_answers(rows, "effect", ["high"], municipality_ids)
+
+
+# The indicators of the companies' development over the years register themselves here.
+from contracts import impact_indicators  # noqa: E402, F401

@@ -97,6 +97,22 @@ class ParticipantForm(forms.Form):
     municipality = forms.ModelChoiceField(
         label=_("Kommune"), queryset=Municipality.objects.all(), required=False
     )
+    # Seed 004's breakdowns, as the person gives them (a founder's follow from its record).
+    sex = forms.ChoiceField(
+        label=_("Køn"), choices=[("", _("Ikke oplyst")), *Founder.Sex.choices], required=False
+    )
+    age_band = forms.ChoiceField(
+        label=_("Aldersgruppe"),
+        choices=[("", _("Ikke oplyst")), *EventParticipant.AgeBand.choices],
+        required=False,
+    )
+    born_abroad = forms.NullBooleanField(
+        label=_("Født i udlandet"),
+        required=False,
+        widget=forms.Select(
+            choices=[("unknown", _("Ikke oplyst")), ("true", _("Ja")), ("false", _("Nej"))]
+        ),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -143,7 +159,8 @@ class ParticipantForm(forms.Form):
             return {"company": data["company"]}
         if data["kind"] == EventParticipant.Kind.FOUNDER:
             return {"founder": data["founder"]}
-        return {k: data[k] for k in ("name", "email", "municipality")}
+        fields = ("name", "email", "municipality", "sex", "age_band", "born_abroad")
+        return {k: data[k] for k in fields}
 
 
 class AttendanceForm(forms.Form):

@@ -79,10 +79,21 @@ def already_registered(event: Event, *, company=None, founder=None, email="") ->
 
 @transaction.atomic
 def do_register_participant(
-    user, event: Event, *, company=None, founder=None, name="", email="", municipality=None
+    user,
+    event: Event,
+    *,
+    company=None,
+    founder=None,
+    name="",
+    email="",
+    municipality=None,
+    sex="",
+    age_band="",
+    born_abroad=None,
 ) -> EventParticipant:
     """Register a company, a founder or a person with neither (a name, an e-mail if given and
-    a municipality) for the event. A company or founder takes part from its own municipality.
+    a municipality; sex, age band and born abroad if the person gives them, for a programme's
+    breakdowns) for the event. A company or founder takes part from its own municipality.
     Refuses one registered already (the event's row is locked, so two registrations of the
     same participant at once queue and the second is refused)."""
     concurrency.lock(event)
@@ -90,8 +101,9 @@ def do_register_participant(
     if company is not None and founder is not None:
         raise DomainError(_("En deltager er en virksomhed eller en iværksætter, ikke begge."))
     subject = company or founder
-    if subject is not None:
+    if subject is not None:  # its record holds who it is
         name, email, municipality = "", "", subject.municipality
+        sex, age_band, born_abroad = "", "", None
     if already_registered(event, company=company, founder=founder, email=email):
         shown = subject.name if subject else name
         raise DomainError(_("%(name)s er allerede tilmeldt arrangementet.") % {"name": shown})
@@ -102,6 +114,9 @@ def do_register_participant(
         name=name.strip(),
         email=email,
         municipality=municipality,
+        sex=sex,
+        age_band=age_band,
+        born_abroad=born_abroad,
         registered_by=user,
     )
     participant.full_clean()
@@ -136,12 +151,18 @@ def check_is_person(user, participant: EventParticipant) -> None:
 
 def link_participant(participant: EventParticipant, subject) -> None:
     """The participation is the record's from now on; the typed name and e-mail go (the
-    record holds them), the municipality becomes the record's."""
+    record holds them), the municipality becomes the record's. Sex and age band follow from a
+    founder's CPR number from now on; born abroad moves to the founder unless it holds its
+    own."""
     participant.company = subject if isinstance(subject, Company) else None
     participant.founder = subject if isinstance(subject, Founder) else None
     participant.name, participant.email = "", ""
     participant.municipality = subject.municipality
-    participant.save(update_fields=["company", "founder", "name", "email", "municipality"])
+    if isinstance(subject, Founder) and subject.born_abroad is None:  # what the person gave
+        Founder.objects.filter(pk=subject.pk).update(born_abroad=participant.born_abroad)
+    participant.sex, participant.age_band, participant.born_abroad = "", "", None
+    fields = ["company", "founder", "name", "email", "municipality", "sex", "age_band"]
+    participant.save(update_fields=[*fields, "born_abroad"])
 
 
 def changeable(user, model, **lookup):

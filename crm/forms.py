@@ -192,7 +192,11 @@ class FounderForm(VersionedModelForm):
             "email",
             "education",
             "municipality",
+            "born_abroad",
         ]
+        help_texts = {
+            "born_abroad": _("Frivilligt, kun til programmers indberetning (fx EU-programmer).")
+        }
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pghistory
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from crm.models import Company, CompanyYear
@@ -87,10 +88,13 @@ def jobs_created(before: Decimal | None, after: Decimal | None) -> Decimal | Non
     return None if before is None or after is None else after - before
 
 
-def survived(company: Company, year: int) -> bool | None:
-    """Active in ``year`` by its figures; without a status for the year, by the register's
-    status today if it is active (still in business), else unknown (None)."""
-    row = company.years.filter(year=year).exclude(status="").first()
-    if row:
-        return row.status == Company.Status.ACTIVE
-    return True if company.status == Company.Status.ACTIVE else None
+def survival_condition(year: int) -> Q:
+    """The one rule of survival, on a Company queryset: active in ``year`` by the year's
+    status; without a status for the year, by the register's status today."""
+    rows = CompanyYear.objects.filter(company=OuterRef("pk"), year=year).exclude(status="")
+    active = rows.filter(status=Company.Status.ACTIVE)
+    return Exists(active) | ~Exists(rows) & Q(status=Company.Status.ACTIVE)
+
+
+def survived(company: Company, year: int) -> bool:
+    return Company.objects.filter(pk=company.pk).filter(survival_condition(year)).exists()

@@ -4,7 +4,18 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from crm import api, tokens
-from crm.views import account, audit, events, imports, merging, records, register, retention, shell
+from crm.views import (
+    account,
+    audit,
+    events,
+    impact,
+    imports,
+    merging,
+    records,
+    register,
+    retention,
+    shell,
+)
 
 SUBJECT_KINDS = [("virksomheder", "company"), ("ivaerksaettere", "founder")]
 
@@ -25,6 +36,7 @@ urlpatterns = [
     ),
     path("virksomheder/<int:pk>/", records.company_detail, name="company-detail"),
     path("virksomheder/<int:pk>/rediger/", records.company_edit, name="company-edit"),
+    path("virksomheder/<int:pk>/noegletal/", impact.company_years, name="company-years"),
     path("virksomheder/<int:pk>/kontaktperson/", records.contact_create, name="contact-create"),
     path("virksomheder/<int:pk>/projekt/", records.project_create, name="project-create"),
     path("virksomheder/<int:pk>/netvaerk/", records.network_join, name="network-join"),

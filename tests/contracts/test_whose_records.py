@@ -20,7 +20,7 @@ from django.test import override_settings
 from contracts.indicators import CATALOGUE, PARAMETERS, Period, compute
 from contracts.models import Contract, Evaluation, Goal, Snapshot
 from contracts.services import compute_attainment
-from crm import cpr
+from crm import cpr, impact
 from crm.models import (
     Company,
     Event,
@@ -261,14 +261,35 @@ def required_params(name: str) -> dict:
     }
 
 
+INDUSTRY = "621000"
+
+
+def figures(company: Company, in_2023: tuple, in_2024: tuple) -> None:
+    """(full-time equivalents, revenue) in 2023 and 2024, active both years."""
+    for year, (fte, revenue) in ((2023, in_2023), (2024, in_2024)):
+        impact.do_record_year(
+            company, year, source="imported", employees_fte=fte, revenue=revenue, status="active"
+        )
+
+
 class Subjects:
     """Two companies and two founders in one municipality."""
 
     def __init__(self, records: Records, where: Municipality):
         self.young = records.company(  # micro, rural, started a year ago, growth ambitions
-            where, employees=4, rural=True, started_on=D(2023, 1, 1), growth_potential="A"
+            where,
+            employees=4,
+            rural=True,
+            started_on=D(2023, 1, 1),
+            growth_potential="A",
+            industry_code_db07=INDUSTRY,
         )
-        self.established = records.company(where, employees=50, started_on=D(1990, 1, 1))
+        self.established = records.company(
+            where, employees=50, started_on=D(1990, 1, 1), industry_code_db07=INDUSTRY
+        )
+        # Their figures (jobs created, survival, growth against the comparison group).
+        figures(self.young, (4, 1_000_000), (6, 1_300_000))
+        figures(self.established, (40, 2_000_000), (45, 2_500_000))
         self.woman = records.founder(where, born=D(1999, 5, 5), female=True)  # 25 in 2024
         self.starter = records.founder(where, company_started_on=D(2024, 6, 1))
 
@@ -368,6 +389,10 @@ def scene(django_db_setup, django_db_blocker):
         viborg.save()
         records = Records()
         subjects = Subjects(records, viborg)
+        # Never guided, in the subjects' industry and size bands: the comparison group.
+        for fte in (2, 20):
+            comparison = records.company(viborg, industry_code_db07=INDUSTRY)
+            figures(comparison, (fte, 1_000_000), (fte, 1_000_000))
         local = operator("Viborgegnens Erhvervsråd", Operator.Kind.LOCAL)
         midt = hub("Midtjylland")
         sender = operator("Erhvervsservice Skive", Operator.Kind.LOCAL)

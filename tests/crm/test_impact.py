@@ -6,12 +6,14 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps
+from django.urls import reverse
 
 from crm import impact, services
 from crm.models import CompanyYear
 from crm.models.impact import Source
 from crm.register_sync import do_refresh_from_register
 from crm.services import DomainError
+from tests.conftest import assert_four_users
 from tests.crm.register_server import EXAMPLE_CVR, VirkRegister, use_virk, virk_document
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +63,8 @@ def test_survival_follows_the_years_status_else_the_register_today(company):
     assert impact.survived(company, 2023) is False
     assert impact.survived(company, 2024) is True  # active in the register today
     company.status = "ceased"
-    assert impact.survived(company, 2024) is None
+    company.save()
+    assert impact.survived(company, 2024) is False
 
 
 @pytest.mark.parametrize(
@@ -92,3 +95,42 @@ def test_the_registers_annual_employment_is_fetched_as_the_companys_figures(
     }
     history = apps.get_model("crm", "CompanyYearEvent").objects.filter(pgh_obj_id=years[2023].pk)
     assert history.filter(pgh_context__metadata__source="company-year-register").exists()
+
+
+def test_the_follow_up_form_for_the_four_users(world, company):
+    url = reverse("company-years", args=[company.pk])
+    assert_four_users(world, url, allowed=world.consultant)
+    data = {"year": 2024, "revenue": 3_500_000, "employees_fte": "4,5", "export_share": "12,5"}
+    assert_four_users(world, url, allowed=world.consultant, method="post", data=data, ok=302)
+
+    row = company.years.get()
+    assert (row.year, row.revenue, row.employees_fte, row.export_share) == (
+        2024,
+        3_500_000,
+        Decimal("4.5"),
+        Decimal("12.5"),
+    )
+    assert {row.revenue_source, row.employees_fte_source} == {"reported"}
+
+
+def test_the_company_page_links_the_figures_which_show_their_source(world, company):
+    impact.do_record_year(company, 2023, source=Source.REGISTER, employees_fte=Decimal(5))
+    impact.do_record_year(company, 2024, source=Source.REPORTED, employees_fte=Decimal(8))
+    client = world.client_for(world.consultant)
+
+    detail = client.get(reverse("company-detail", args=[company.pk])).content.decode()
+    page = client.get(reverse("company-years", args=[company.pk])).content.decode()
+
+    assert reverse("company-years", args=[company.pk]) in detail
+    assert "CVR-registeret" in page and "Oplyst af virksomheden" in page
+    assert ">3<" in page  # jobs created 2023 -> 2024
+
+
+def test_a_follow_up_for_a_future_year_is_refused(world, company):
+    client = world.client_for(world.consultant)
+    url = reverse("company-years", args=[company.pk])
+
+    response = client.post(url, {"year": datetime.date.today().year + 1, "revenue": 1})
+
+    assert response.status_code == 200
+    assert not company.years.exists()

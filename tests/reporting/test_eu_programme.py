@@ -147,3 +147,9 @@ def test_the_participant_list_for_the_four_users(world, programme):
         .status_code
         == 404
     )
+
+
+def test_the_dashboard_of_an_eu_programme_links_its_participant_list(world, programme):
+    page = world.client_for(world.viewer).get(reverse("contract-dashboard", args=[programme.pk]))
+
+    assert reverse("payment-participants", args=[programme.pk, "xlsx"]) in page.text

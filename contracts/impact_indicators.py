@@ -1,0 +1,221 @@
+"""Indicators of the guided companies' development over the years (issue 16; seed 001 §7,
+seed 002 goals 6b/6c): jobs created, survival after N years, and growth in revenue or
+employment against a comparison group. They count the figures of ``crm.models.CompanyYear``
+and register in the catalogue of ``contracts.indicators`` like every other indicator.
+
+A company counts in its own municipality (where it is registered now), once however many
+sessions it had; it is "guided" by the one definition of ``guided_in`` (a full guidance by a
+measured operator in a contract municipality), a founder's guidance counting for the company
+the founder started.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Left
+from django.utils.translation import gettext_lazy as _
+
+from contracts.indicators import (
+    EXCLUDED_ALWAYS,
+    HUNDRED,
+    PARAMETERS,
+    Measure,
+    Parameter,
+    Period,
+    Result,
+    counted,
+    grouped,
+    guided_in,
+    indicator,
+    shared,
+)
+from crm.impact import SIZE_BANDS, survival_condition
+from crm.models import Company, CompanyYear, GuidanceSession
+
+PARAMETERS["years"] = Parameter(_("Antal år efter vejledningen"), "int")
+PARAMETERS["figure"] = Parameter(
+    _("Vækst i"),
+    "choice",
+    (("revenue", _("omsætning")), ("employees_fte", _("beskæftigelse (årsværk)"))),
+)
+
+
+def years_back(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def shifted(period: Period, years: int) -> Period:
+    return Period(years_back(period.start, years), years_back(period.end, years))
+
+
+def guided(period: Period, municipality_ids, operator_ids, company: str = "company") -> Exists:
+    """The company (the outer row's ``company``), or a founder who started it, had a full
+    guidance in the period."""
+    sessions = guided_in(period, municipality_ids, operator_ids)
+    outer = OuterRef(company)
+    return Exists(sessions.filter(Q(company=outer) | Q(founder__company=outer)))
+
+
+def figure_in(year: int, figure: str) -> Subquery:
+    rows = CompanyYear.objects.filter(company=OuterRef("company"), year=year)
+    return Subquery(rows.values(figure)[:1])
+
+
+@indicator(
+    "jobs_created",
+    label=_("Arbejdspladser skabt i vejledte virksomheder"),
+    unit=_("årsværk"),
+    counts=_(
+        "Virksomheder, som de målte operatører har vejledt i perioden: tilvæksten i årsværk fra "
+        "året før periodens slutår til slutåret, lagt sammen (nettotal: tabte arbejdspladser "
+        "trækker fra). Hver virksomhed tælles én gang, i sin kommune. Årsværk fra CVR-"
+        "registerets årsbeskæftigelse, ellers som virksomheden har oplyst eller importeret."
+    ),
+    excludes=_("Virksomheder uden årsværk for begge år tæller ikke med.") + " " + EXCLUDED_ALWAYS,
+)
+def jobs_created(period, municipality_ids, operator_ids) -> Result:
+    """Seed 001 §7: "et måltal på 275 årlige arbejdspladser"."""
+    year = period.end.year
+    rows = (
+        CompanyYear.objects.filter(
+            year=year, company__municipality__in=municipality_ids, employees_fte__isnull=False
+        )
+        .filter(guided(period, municipality_ids, operator_ids))
+        .annotate(before=figure_in(year - 1, "employees_fte"))
+        .filter(before__isnull=False)
+    )
+    return grouped(
+        rows,
+        "company__municipality",
+        municipality_ids,
+        counted(Sum(F("employees_fte") - F("before"))),
+    )
+
+
+@indicator(
+    "survival_share",
+    label=_("Overlevelsesrate for vejledte virksomheder"),
+    unit="%",
+    counts=_(
+        "Virksomheder, som de målte operatører vejledte i perioden for det valgte antal år "
+        "siden: andelen, der stadig er aktive i periodens slutår. Aktiv efter årets status "
+        "(CVR-registeret, virksomhedens egne oplysninger eller import); uden status for året "
+        "efter CVR-registerets status i dag."
+    ),
+    excludes=EXCLUDED_ALWAYS,
+    numerator=_("aktive virksomheder"),
+    denominator=_("vejledte virksomheder"),
+    is_share=True,
+)
+def survival_share(period, municipality_ids, operator_ids, *, years) -> Result:
+    """Seed 001 §7: "overlevelsesrate"."""
+    cohort = guided(shifted(period, years), municipality_ids, operator_ids, "pk")
+    rows = Company.objects.filter(municipality__in=municipality_ids).filter(cohort)
+    survived = survival_condition(period.end.year)
+    return grouped(
+        rows, "municipality", municipality_ids, shared(Count("pk", filter=survived), Count("pk"))
+    )
+
+
+def size_band_of(fte) -> Case:
+    whens = [When(**{f"{fte}__lt": limit}, then=Value(name)) for limit, name in SIZE_BANDS]
+    return Case(*whens, default=Value("large"), output_field=CharField())
+
+
+def cells(rows, base_year: int, figure: str, *fields):
+    """Sums of ``figure`` now and in ``base_year`` per (industry, size band) cell and
+    ``fields``: the industry is the DB07 main group (two digits), the band the size in
+    full-time equivalents in the base year."""
+    rows = (
+        rows.annotate(
+            base=figure_in(base_year, figure),
+            base_fte=figure_in(base_year, "employees_fte"),
+            industry=Left("company__industry_code_db07", 2),
+        )
+        .annotate(band=size_band_of("base_fte"))
+        .filter(**{f"{figure}__isnull": False}, base__isnull=False, base_fte__isnull=False)
+        .exclude(industry="")
+    )
+    keys = [*fields, "industry", "band"]
+    return rows.values(*keys).annotate(now=Sum(figure), then=Sum("base")).order_by()
+
+
+def growth(rows) -> Decimal | None:
+    then = sum((row["then"] for row in rows), Decimal(0))
+    now = sum((row["now"] for row in rows), Decimal(0))
+    return ((now / then - 1) * HUNDRED).quantize(Decimal("0.1")) if then else None
+
+
+def against(cohort_rows, comparison: dict) -> Measure:
+    guided_growth = growth(cohort_rows)
+    cells_of_cohort = {(row["industry"], row["band"]) for row in cohort_rows}
+    control = growth([comparison[cell] for cell in cells_of_cohort if cell in comparison])
+    if guided_growth is None or control is None:
+        return Measure(None, guided_growth, control)
+    return Measure(guided_growth - control, guided_growth, control)
+
+
+@indicator(
+    "growth_vs_control",
+    label=_("Mervækst for vejledte virksomheder i forhold til en kontrolgruppe"),
+    unit=_("procentpoint"),
+    counts=_(
+        "Virksomheder, som de målte operatører vejledte i perioden for det valgte antal år siden "
+        "(basisåret er det år, perioden da sluttede): deres samlede vækst i omsætning eller "
+        "årsværk fra basisåret til periodens slutår, minus væksten i en kontrolgruppe. "
+        "Kontrolgruppen er virksomheder, som ingen operatør har vejledt til og med periodens "
+        "slutning, i samme branche (DB07-hovedgruppe, to cifre) og samme størrelsesklasse i "
+        "basisåret (under 10, 10-49, 50-249, 250 eller flere årsværk) som mindst én af de "
+        "vejledte; væksten er summen i slutåret divideret med summen i basisåret, minus 1."
+    ),
+    excludes=_(
+        "Virksomheder uden branchekode eller uden tallet og årsværk for begge år tæller ikke "
+        "med, hverken som vejledte eller i kontrolgruppen."
+    )
+    + " "
+    + EXCLUDED_ALWAYS,
+    numerator=_("vækst for de vejledte (%)"),
+    denominator=_("vækst for kontrolgruppen (%)"),
+)
+def growth_vs_control(period, municipality_ids, operator_ids, *, figure, years) -> Result:
+    """Seed 002, goal 6b: "mervækst på mindst 10 procentpoint i omsætning og mindst 5
+    procentpoint i beskæftigelse i forhold til en kontrolgruppe", two years after. Two
+    queries whatever the number of municipalities: the cohort per municipality and cell, the
+    comparison group per cell."""
+    year, then = period.end.year, shifted(period, years)
+    cohort = CompanyYear.objects.filter(
+        year=year, company__municipality__in=municipality_ids
+    ).filter(guided(then, municipality_ids, operator_ids))
+    ever_guided = GuidanceSession.objects.filter(
+        Q(company=OuterRef("company")) | Q(founder__company=OuterRef("company")),
+        kind=GuidanceSession.Kind.FULL,
+        date__lte=period.end,
+    )
+    comparison = CompanyYear.objects.filter(year=year).exclude(Exists(ever_guided))
+    cohort_rows = list(cells(cohort, then.end.year, figure, "company__municipality"))
+    comparison_cells = {
+        (row["industry"], row["band"]): row for row in cells(comparison, then.end.year, figure)
+    }
+    per_municipality = {
+        mid: against(
+            [row for row in cohort_rows if row["company__municipality"] == mid], comparison_cells
+        )
+        for mid in municipality_ids
+    }
+    return Result(per_municipality, against(cohort_rows, comparison_cells))
