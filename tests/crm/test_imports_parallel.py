@@ -1,78 +1,18 @@
-"""The migration import at once with itself and with a merge (crm.imports, crm.merging): each
-call runs in a thread of its own, on its own database connection, in its own transaction on
-PostgreSQL. A third connection holds the rows' locks until every call waits for one, so the
-calls reach the same rows at the same moment (``at_once``), every time, instead of only when
-the scheduler happens to interleave them."""
-
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
+"""The migration import at once with itself and with a merge (crm.imports, crm.merging), each
+call on its own connection at the same moment (tests.at_once)."""
 
 import pytest
 from celery.signals import task_prerun
-from django.db import connection, transaction
 
 from crm import imports, merging
 from crm.models import Company, GuidanceSession, ImportBatch, ImportRecord
 from crm.services import DomainError
+from tests.at_once import at_once
 from tests.conftest import CVRS, record_consent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-WAIT = 30  # seconds; a test that waits this long has hung
 HEADER = ["CVR-nr", "Virksomhedsnavn", "Kommune"]
-
-
-def on_own_connection(call):
-    """``call`` as a thread runs it: on the thread's own connection, closed at the end; what
-    it raises is its answer."""
-
-    def run():
-        try:
-            return call()
-        except Exception as error:  # noqa: BLE001 (the answer the test checks)
-            return error
-        finally:
-            connection.close()
-
-    return run
-
-
-def waiting_for_locks() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
-
-
-def at_once(*calls, held) -> list:
-    """Run ``calls`` in threads while another connection holds the rows of ``held`` locked;
-    the calls start in the order given (each waits for a lock before the next starts) and
-    are let go together. Their answers (or what they raised) in the order given."""
-    locked, release = threading.Event(), threading.Event()
-
-    def hold():
-        with transaction.atomic():
-            for record in held:
-                type(record)._base_manager.select_for_update().get(pk=record.pk)
-            locked.set()
-            release.wait(WAIT)
-
-    with ThreadPoolExecutor(len(calls) + 1) as pool:
-        holder = pool.submit(on_own_connection(hold))
-        assert locked.wait(WAIT)
-        answers = []
-        for call in calls:
-            answers.append(pool.submit(on_own_connection(call)))
-            deadline = time.monotonic() + WAIT
-            while waiting_for_locks() < len(answers):
-                assert time.monotonic() < deadline, f"call {len(answers)} never waited for a lock"
-                time.sleep(0.02)
-        release.set()
-        assert holder.result(WAIT) is None
-        return [answer.result(WAIT) for answer in answers]
 
 
 def imported(world, rows, kind="companies", header=HEADER) -> ImportBatch:
