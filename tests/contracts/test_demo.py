@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import override_settings
 
@@ -13,6 +14,8 @@ from crm.demo import DemoSizes, seed_demo
 from crm.models import Company, GuidanceSession, Municipality, Operator
 from crm.reference import load_reference_data
 from referrals.models import Referral, ReferralEvent
+from reporting.models import Report
+from reporting.services import render
 
 MD5 = "django.contrib.auth.hashers.MD5PasswordHasher"
 CRM = DemoSizes(companies=120, founders=20, sessions=400, projects=8, enrolments=6)
@@ -137,3 +140,19 @@ def test_the_eu_programme_of_seed_004_is_loaded_with_its_breakdowns(demo):
     assert programme.municipalities.count() == 8
     assert programme.goals.filter(params__breakdown="women").count() == 4
     assert programme.goals.get(number="1").target == 400
+
+
+def test_the_eu_programmes_last_half_year_report_renders(demo):
+    programme = Contract.objects.get(source__startswith="Seed 004")
+    reader = get_user_model().objects.create(username="eu-reader")
+    report = Report.objects.create(
+        kind=Report.Kind.HALF_YEAR,
+        contract=programme,
+        period_start=D(2018, 7, 1),
+        period_end=D(2018, 12, 31),
+        created_by=reader,
+        language="da",
+    )
+
+    assert render(report).state == Report.State.DONE
+    assert report.file.size > 0
