@@ -14,6 +14,8 @@ class Report(models.Model):
         HALF_YEAR = "half_year", _("Halvårlig opfølgning")
         SETTLEMENT = "settlement", _("Honorarafregning")
         COMPANY = "company", _("Oversigt over en virksomhed")
+        # Seed 001 §7: the guided companies' industry, revenue, export, employment, survival.
+        PROFILE = "profile", _("Årlig profil af de vejledte virksomheder")
         # A person's access request (GDPR art. 15): everything the operator holds about them.
         FOUNDER = "founder", _("Indsigt for en iværksætter")
         CONTACT = "contact", _("Indsigt for en kontaktperson")

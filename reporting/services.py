@@ -21,7 +21,7 @@ from crm.consents import do_log_consent_reads
 from crm.models import ConsentAccess
 from crm.permissions import AUDIT, has_municipality_perm
 from crm.services import DomainError, NotAllowed
-from reporting import access_requests, pdf, queries
+from reporting import access_requests, pdf, profile, queries
 from reporting.charts import sparkline
 from reporting.models import ExportLog, Report, ReportComment
 
@@ -344,6 +344,7 @@ RENDERERS = {
     Report.Kind.HALF_YEAR: ("reporting/pdf/half_year.html", half_year_context),
     Report.Kind.SETTLEMENT: ("reporting/pdf/settlement.html", settlement_context),
     Report.Kind.COMPANY: ("reporting/pdf/company.html", company_context),
+    Report.Kind.PROFILE: ("reporting/pdf/profile.html", profile.profile_context),
     **access_requests.RENDERERS,
 }
 

@@ -11,6 +11,9 @@ urlpatterns = [
     ),
     path("rapporter/kontrakt/<int:pk>/maal.<str:fmt>", views.export_goals, name="export-goals"),
     path(
+        "rapporter/kontrakt/<int:pk>/profil.<str:fmt>", views.export_profile, name="export-profile"
+    ),
+    path(
         "rapporter/kontrakt/<int:pk>/deltagerliste.<str:fmt>",
         views.payment_participants,
         name="payment-participants",

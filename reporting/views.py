@@ -25,7 +25,7 @@ from crm.spreadsheets import CONTENT_TYPES, table_response
 from crm.views.records import access_subject, require_any
 from referrals.models import OPEN_STATES, Referral
 from referrals.queries import referrals_visible_to
-from reporting import charts, forms, programme, queries, services, start
+from reporting import charts, forms, profile, programme, queries, services, start
 from reporting.models import ExportLog, Report
 from reporting.rows import ROW_LISTS, RowLinks, described_filters
 
@@ -333,7 +333,8 @@ def my_month(request):
 def contract_report(request, pk: int, kind: str):
     """Ask for a PDF of a contract: members the half-year follow-up (its period chosen or
     derived), managers the annual report (a draft until published) and the settlement."""
-    if kind not in (Report.Kind.ANNUAL, Report.Kind.HALF_YEAR, Report.Kind.SETTLEMENT):
+    kinds = (Report.Kind.ANNUAL, Report.Kind.HALF_YEAR, Report.Kind.SETTLEMENT, Report.Kind.PROFILE)
+    if kind not in kinds:
         raise Http404
     contract = access_contract(request.user, pk)
     period = forms.PeriodForm(request.POST, prefix="half_year")
@@ -488,6 +489,16 @@ def export_goals(request, pk: int, fmt: str):
     contract = access_contract(request.user, pk)
     header, rows = services.goal_table(contract)
     return table_response(header, rows, name=f"maal-{contract.pk}", fmt=fmt)
+
+
+@login_required
+def export_profile(request, pk: int, fmt: str):
+    """The annual profile of the guided companies as a table: figures per industry, no
+    person data, for every member (as the goals)."""
+    contract = access_contract(request.user, pk)
+    as_of = min(timezone.localdate(), contract.ends_on)
+    header, rows = profile.profile_table(contract, as_of)
+    return table_response(header, rows, name=f"profil-{contract.pk}", fmt=fmt)
 
 
 @login_required

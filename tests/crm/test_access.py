@@ -104,6 +104,8 @@ REPORTING_PAGES = [
     "contract-dashboard",
     "contract-report",
     "export-goals",
+    # The annual profile of the guided companies: tests/reporting/test_profile.py.
+    "export-profile",
     "activity-dashboard",
     "my-month",
     "company-report",
