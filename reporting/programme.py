@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from contracts.indicators import Period, compute, participants_in
+from contracts.indicators import Period, compute, guided_in, participants_in
 from contracts.models import Contract
 from crm.consents import do_log_consent_reads
-from crm.models import ConsentAccess, EventParticipant
+from crm.models import ConsentAccess, EventParticipant, GuidanceSession
 from crm.permissions import ROLE_PERMISSIONS
 from reporting.models import ExportLog
 
@@ -92,27 +92,66 @@ def age_band(birth_date: datetime.date, day: datetime.date) -> str:
     return EventParticipant.AgeBand.MIDDLE if years < 65 else EventParticipant.AgeBand.SENIOR
 
 
+def yes_no(value) -> str:
+    return {True: _("ja"), False: _("nej"), None: ""}[value]
+
+
+def founder_breakdown(founder, day: datetime.date) -> tuple[str, str, str]:
+    """A founder's sex and age band (on ``day``) from the CPR number, born abroad as given."""
+    band = EventParticipant.AgeBand(age_band(founder.birth_date, day))
+    return founder.get_sex_display(), str(band.label), yes_no(founder.born_abroad)
+
+
 def breakdown_of(row: EventParticipant) -> tuple[str, str, str]:
     """Sex, age band and born abroad as words: a founder's from its record (age on the
     event's day), a person's as given, a company's none."""
-    yes_no = {True: _("ja"), False: _("nej"), None: ""}
     if row.founder_id:
-        founder = row.founder
-        band = age_band(founder.birth_date, row.event.date)
-        return (
-            founder.get_sex_display(),
-            str(EventParticipant.AgeBand(band).label),
-            yes_no[founder.born_abroad],
-        )
+        return founder_breakdown(row.founder, row.event.date)
     if row.company_id:
         return "", "", ""
-    return row.get_sex_display(), row.get_age_band_display(), yes_no[row.born_abroad]
+    return row.get_sex_display(), row.get_age_band_display(), yes_no(row.born_abroad)
+
+
+def guided_lines(user, contract: Contract, start, end) -> tuple[list[list], list]:
+    """The companies and founders the parties guided in ``start``-``end`` ("företag som får
+    stöd", the persons met), once each on the day of their first guidance, as far as the
+    user sees their sessions; and the sessions read."""
+    municipality_ids = list(contract.municipalities.values_list("pk", flat=True))
+    parties = list(contract.parties.values_list("pk", flat=True))
+    guided = guided_in(Period(start, end), municipality_ids, parties)
+    sessions = list(
+        GuidanceSession.objects.visible_to(user)
+        .filter(pk__in=guided.values("pk"))
+        .select_related("company", "founder", "municipality")
+        .order_by("date", "pk")
+    )
+    first = {}
+    for session in sessions:
+        first.setdefault((session.company_id, session.founder_id), session)
+    lines = [
+        [
+            session.date,
+            _("Vejledning"),
+            session.subject.name,
+            _("Virksomhed (CVR)") if session.company_id else _("Iværksætter (CPR)"),
+            session.company.cvr if session.company_id else "",
+            session.municipality.name,
+            *(
+                ("", "", "")
+                if session.company_id
+                else founder_breakdown(session.founder, session.date)
+            ),
+        ]
+        for session in first.values()
+    ]
+    return lines, sessions
 
 
 def participant_list(user, contract: Contract, start, end) -> tuple[list[str], list[list]]:
-    """The payment request's participant list for ``user``: the participants the user may see
-    with sex, age band and born abroad; for a viewer, the counts only (how many, how many
-    women, young, foreign-born). The list is logged as a person export."""
+    """The payment request's participant list for ``user``: the companies and founders the
+    parties guided and the participants of their events, as far as the user sees them, with
+    sex, age band and born abroad; for a viewer, the counts only (how many took part in
+    events, how many women, young, foreign-born). The list is logged as a person export."""
     rows = participants_of(contract, start, end)
     if not sees_breakdowns(user):
         return counts_table(contract, start, end)
@@ -124,7 +163,7 @@ def participant_list(user, contract: Contract, start, end) -> tuple[list[str], l
     )
     header = [
         _("Dato"),
-        _("Arrangement"),
+        _("Aktivitet"),
         _("Deltager"),
         _("Art"),
         _("CVR-nummer"),
@@ -133,7 +172,8 @@ def participant_list(user, contract: Contract, start, end) -> tuple[list[str], l
         _("Aldersgruppe"),
         _("Født i udlandet"),
     ]
-    lines = [
+    lines, sessions = guided_lines(user, contract, start, end)
+    lines += [
         [
             row.event.date,
             row.event.title,
@@ -146,7 +186,7 @@ def participant_list(user, contract: Contract, start, end) -> tuple[list[str], l
         for row in visible
     ]
     ExportLog.objects.create(user=user, kind=f"payment_participants:{contract.pk}", rows=len(lines))
-    reads = {ConsentAccess.Record.EVENT: visible}
+    reads = {ConsentAccess.Record.EVENT: visible, ConsentAccess.Record.SESSION: sessions}
     do_log_consent_reads(user, reads, source=f"export:payment_participants:{contract.pk}")
     return header, lines
 

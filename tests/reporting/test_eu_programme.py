@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from contracts.demo.agreements import contract
 from contracts.demo.eu_programme import EU_GOALS
 from contracts.models import Contract
+from crm import services
 from crm.models import Event, EventParticipant
 from reporting.models import ExportLog, Report
 from tests.reporting.test_reporting import pdf_text
@@ -60,6 +61,9 @@ def programme(world, company, founder):
             registered_by=world.consultant,
             **{"attended": True, **who},
         )
+    services.do_log_session(
+        world.consultant, founder, operator=world.local, date=TODAY, tier="local", channel="visit"
+    )
     return obj
 
 
@@ -108,7 +112,11 @@ def test_the_payment_requests_participant_list_carries_the_breakdowns_for_staff(
 
     header, *lines = rows
     assert header[-3:] == ["Køn", "Aldersgruppe", "Født i udlandet"]
-    by_name = {line[2]: line for line in lines}
+    guided = [line for line in lines if line[1] == "Vejledning"]
+    assert [line[2:4] + line[-3:-1] for line in guided] == [
+        ["Ane Åberg", "Iværksætter (CPR)", "Mand", "31-64 år"]
+    ]
+    by_name = {line[2]: line for line in lines if line[1] == "Iværksætterkursus"}
     assert set(by_name) == {"Ane Åberg", "Østergaard Smedie ApS", "Pia Ung", "Per Midt"}
     assert by_name["Pia Ung"][-3:] == ["Kvinde", "18-30 år", "ja"]
     assert by_name["Ane Åberg"][-3:-1] == ["Mand", "31-64 år"]  # from the CPR number
