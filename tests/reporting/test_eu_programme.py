@@ -15,6 +15,7 @@ from contracts.models import Contract
 from crm import services
 from crm.models import Event, EventParticipant
 from reporting.models import ExportLog, Report
+from tests.counting import assert_queries_do_not_grow
 from tests.reporting.test_reporting import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +162,25 @@ def test_the_dashboard_of_an_eu_programme_links_its_participant_list(world, prog
     page = world.client_for(world.viewer).get(reverse("contract-dashboard", args=[programme.pk]))
 
     assert reverse("payment-participants", args=[programme.pk, "xlsx"]) in page.text
+
+
+def test_the_participant_list_does_not_query_per_participant(world, programme):
+    course = Event.objects.get(title="Iværksætterkursus")
+    numbers = iter(range(100))
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            EventParticipant.objects.create(
+                event=course,
+                municipality=world.home,
+                registered_by=world.consultant,
+                attended=True,
+                name=f"Deltager {next(numbers)}",
+                sex="F",
+            )
+
+    def listed(response) -> int:
+        return len(sheet(response)) - 1
+
+    url = reverse("payment-participants", args=[programme.pk, "xlsx"])
+    assert_queries_do_not_grow(world.client_for(world.consultant), url, add, listed)
