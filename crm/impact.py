@@ -98,3 +98,22 @@ def survival_condition(year: int) -> Q:
 
 def survived(company: Company, year: int) -> bool:
     return Company.objects.filter(pk=company.pk).filter(survival_condition(year)).exists()
+
+
+def merge_years(survivor: Company, duplicate: Company) -> None:
+    """Before ``duplicate`` is merged into ``survivor`` (crm.merging): a year both have
+    becomes the survivor's row, each figure from the more trusted source (RANK; the
+    survivor's where both are equal) or from the duplicate where the survivor has none; the
+    duplicate's row for that year is deleted. Its other years move with the merge."""
+    mine = {row.year: row for row in survivor.years.select_for_update()}
+    for row in duplicate.years.select_for_update().filter(year__in=list(mine)):
+        kept = mine[row.year]
+        for figure in FIGURES:
+            value, empty = getattr(row, figure), getattr(kept, figure) in (None, "")
+            if value in (None, ""):
+                continue
+            if empty or RANK[row.source_of(figure)] > RANK[kept.source_of(figure)]:
+                setattr(kept, figure, value)
+                setattr(kept, f"{figure}_source", row.source_of(figure))
+        kept.save()
+        row.delete()

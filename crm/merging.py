@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from crm import concurrency
+from crm import concurrency, impact
 from crm.imports import import_municipality_ids, recompute_contracts, reverse_relations
 from crm.models import Company, Founder
 from crm.services import DomainError
@@ -130,6 +130,8 @@ def do_merge(user, survivor, duplicate) -> MergeResult:
     municipalities = sorted({survivor.municipality_id, duplicate.municipality_id})
     label = f"{model._meta.label_lower}:{duplicate.pk}->{survivor.pk}"
     with pghistory.context(merge=label, merged_by=user.pk):
+        if model is Company:  # one row per company and year: a year both have is combined
+            impact.merge_years(survivor, duplicate)
         moved = move_references(survivor, duplicate)
         fill_blanks(survivor, duplicate)
         duplicate_pk = duplicate.pk

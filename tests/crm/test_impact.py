@@ -8,12 +8,12 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
-from crm import impact, services
+from crm import impact, merging, services
 from crm.models import CompanyYear
 from crm.models.impact import Source
 from crm.register_sync import do_refresh_from_register
 from crm.services import DomainError
-from tests.conftest import assert_four_users
+from tests.conftest import CVRS, assert_four_users
 from tests.crm.register_server import EXAMPLE_CVR, VirkRegister, use_virk, virk_document
 
 pytestmark = pytest.mark.django_db
@@ -134,3 +134,22 @@ def test_a_follow_up_for_a_future_year_is_refused(world, company):
 
     assert response.status_code == 200
     assert not company.years.exists()
+
+
+def test_merging_two_companies_combines_a_year_both_have_by_the_more_trusted_source(world):
+    survivor, duplicate = (
+        services.do_create_company(world.consultant, cvr=cvr, name=cvr, municipality=world.home)
+        for cvr in CVRS[:2]
+    )
+    impact.do_record_year(survivor, 2023, source=Source.IMPORTED, employees_fte=Decimal(4))
+    impact.do_record_year(
+        duplicate, 2023, source=Source.REGISTER, employees_fte=Decimal(5), revenue=900_000
+    )
+    impact.do_record_year(duplicate, 2022, source=Source.REPORTED, revenue=800_000)
+
+    merging.do_merge(world.manager, survivor, duplicate)
+
+    years = {row.year: row for row in survivor.years.all()}
+    assert (years[2023].employees_fte, years[2023].employees_fte_source) == (5, "register")
+    assert years[2023].revenue == 900_000 and years[2022].revenue == 800_000
+    assert CompanyYear.objects.count() == 2
