@@ -9,6 +9,7 @@ from django.apps import apps
 from django.urls import reverse
 
 from crm import impact, merging, services
+from crm.impact_import import do_import_years
 from crm.models import CompanyYear
 from crm.models.impact import Source
 from crm.register_sync import do_refresh_from_register
@@ -153,3 +154,24 @@ def test_merging_two_companies_combines_a_year_both_have_by_the_more_trusted_sou
     assert (years[2023].employees_fte, years[2023].employees_fte_source) == (5, "register")
     assert years[2023].revenue == 900_000 and years[2022].revenue == 800_000
     assert CompanyYear.objects.count() == 2
+
+
+def test_an_import_records_its_lines_as_imported_and_names_the_lines_it_refused(company):
+    impact.do_record_year(company, 2023, source=Source.REPORTED, revenue=700_000)
+    data = (
+        "CVR;År;Årsværk;Omsætning;Eksportandel;Status\n"
+        f"{company.cvr};2023;4,5;1.234.567;12,5;Aktiv\n"
+        f"{company.cvr};2022;3;900.000;;\n"
+        "12345674;2023;1;1;;\n"
+        f"{company.cvr};2023;mange;;;\n"
+    ).encode()
+
+    result = do_import_years(data)
+
+    assert result["recorded"] == 2
+    assert [line for line, _message in result["errors"]] == [4, 5]
+    years = {row.year: row for row in company.years.all()}
+    assert (years[2023].employees_fte, years[2023].export_share) == (Decimal("4.5"), 12.5)
+    assert years[2023].revenue == 700_000  # the company's own figure is kept
+    assert (years[2022].revenue, years[2022].revenue_source) == (900_000, "imported")
+    assert years[2023].status == "active"
