@@ -215,11 +215,13 @@ class FounderSerializer(serializers.ModelSerializer):
             "municipality_code",
             "company",
             "company_started_on",
+            "born_abroad",
             "created_at",
         ]
         read_only_fields = ["company", "company_started_on", "created_at"]
 
-    PRIVATE = ["address", "postcode", "city", "phone", "email", "education"]
+    # Born abroad is purpose-bound (seed 004's breakdowns): with the details, not without.
+    PRIVATE = ["address", "postcode", "city", "phone", "email", "education", "born_abroad"]
 
     def to_representation(self, founder):
         """Without consent, other operators get the registry facts only (``details_shared``,

@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from crm import events
+from crm import events, services
 from crm.models import EventParticipant
 from tests.crm.test_events import PERSON_CPR, new_event
 
@@ -60,3 +60,11 @@ def test_a_person_who_becomes_a_founder_takes_her_birthplace_to_the_record(world
     person.refresh_from_db()
     assert founder.born_abroad is True
     assert (person.founder, person.sex, person.born_abroad) == (founder, "", None)
+
+
+def test_a_founders_birthplace_is_in_the_api_with_the_details_only(world, founder):
+    services.do_update_founder(world.consultant, founder, born_abroad=True)
+    url = reverse("api-founder-detail", args=[founder.pk])
+
+    assert world.client_for(world.consultant).get(url).json()["born_abroad"] is True
+    assert world.client_for(world.triage).get(url).json()["born_abroad"] is None  # no consent
