@@ -1071,12 +1071,16 @@ BREAKDOWN = _(
     + " "
     + _("Virksomheder uden tilknyttet iværksætter tæller ikke med i 'heraf'."),
 )
-def companies_supported(period, municipality_ids, operator_ids, *, breakdown=None) -> Result:
+def companies_supported(
+    period, municipality_ids, operator_ids, *, breakdown=None, subject=None
+) -> Result:
     """Seed 004: "Antal företag som får stöd: Mål 400 ... Varav antal kvinnor (mål) 150,
     varav antal unga (18-30 år), varav antal utlandsfödda" - counts, not only shares. A
     company is a woman's, young or foreign-born by the founder who started it
-    (``Founder.company``)."""
-    rows = guided_in(period, municipality_ids, operator_ids).filter(company__isnull=False)
+    (``Founder.company``). "Antal nya företag som får stöd: Mål 300" is subject=entrepreneur
+    (companies up to three years after their start on the day of the guidance)."""
+    rows = guided_in(period, municipality_ids, operator_ids, subject=subject)
+    rows = rows.filter(company__isnull=False)
     if breakdown:
         rows = rows.annotate(age=age_on("date", "company__founders__birth_date"))
         rows = rows.filter(founder_in_group(breakdown, "company__founders__"))

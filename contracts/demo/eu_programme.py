@@ -105,6 +105,14 @@ EU_GOALS = [
         {},
     ),
     {
+        "number": "6",
+        "title": "Nye virksomheder der får støtte (til og med tre år efter start)",
+        "text": "Antal nya företag som får stöd: Mål: 300",
+        "indicator": "companies_supported",
+        "params": {"subject": "entrepreneur"},
+        "target": 300,
+    },
+    {
         "number": "5",
         "title": "Nye arbejdspladser i virksomheder der får støtte",
         "text": "Sysselsättningsökning i företag som får stöd: Mål: 100 stycken",

@@ -66,7 +66,7 @@ def seed(django_db_setup, django_db_blocker):
         # Founders: FA a young foreign-born woman who started CA; FD a young man who started
         # CD after a course; FB guided twice, not started; FC and FE started, but FC only
         # with the hub and FE after a brief contact only; FF guided after the end.
-        ca = r.company(thisted, "CA")
+        ca = r.company(thisted, "CA", started_on=D(2016, 6, 1))
         cd = r.company(morsoe, "CD")
         fa = r.founder(
             thisted, "FA", female=True, born_abroad=True, company=ca,
@@ -92,6 +92,8 @@ def seed(django_db_setup, django_db_blocker):
         # Companies: CA and CX (no founder) guided in Thisted, CD in Morsø; CY by the hub
         # only, CZ a brief contact.
         cx, cy, cz = (r.company(thisted, name) for name in ("CX", "CY", "CZ"))
+        cx.started_on = D(2010, 1, 1)  # more than three years before its guidance
+        cx.save()
         r.session(les_t, ca, D(2016, 7, 1))
         r.session(les_t, cx, D(2016, 11, 1))
         r.session(les_m, cd, D(2017, 4, 1))
@@ -136,6 +138,7 @@ def test_seed_004_the_programme_as_written(seed):
         120,
         100,
     )
+    assert targets["6"] == 300  # "nya företag som får stöd"
     assert contract.goals.get(number="5").indicator == ""  # jobs: reported, not counted
 
 
@@ -193,3 +196,9 @@ def test_seed_004_a_person_who_gave_nothing_counts_in_no_breakdown(seed):
     assert counts(seed, "3") == (2, 3, 4)
     assert counts(seed, "3a") == (1, 1, 1)
     assert counts(seed, "3b") == (1, 2, 2)
+
+
+def test_seed_004_6_new_companies_supported_are_up_to_three_years_after_their_start(seed):
+    """CA (started 1.6.2016, guided 1.7.2016) = 1; not CX (started 2010), not CD (no start
+    date: not known to be new)."""
+    assert counts(seed, "6") == (1, 0, 1)
