@@ -49,8 +49,14 @@ PARAMETERS["years"] = Parameter(_("Antal år efter vejledningen"), "int")
 PARAMETERS["figure"] = Parameter(
     _("Vækst i"),
     "choice",
-    (("revenue", _("omsætning")), ("employees_fte", _("beskæftigelse (årsværk)"))),
+    (
+        ("revenue", _("omsætning")),
+        ("employees_fte", _("beskæftigelse (årsværk)")),
+        ("productivity", _("produktivitet (omsætning pr. årsværk)")),
+    ),
 )
+# The figures a growth is computed from: productivity is revenue over full-time equivalents.
+PARTS = {"productivity": ("revenue", "employees_fte")}
 
 
 def years_back(day: datetime.date, years: int) -> datetime.date:
@@ -139,33 +145,51 @@ def size_band_of(fte) -> Case:
 
 
 def cells(rows, base_year: int, figure: str, *fields):
-    """Sums of ``figure`` now and in ``base_year`` per (industry, size band) cell and
-    ``fields``: the industry is the DB07 main group (two digits), the band the size in
-    full-time equivalents in the base year."""
-    rows = (
-        rows.annotate(
-            base=figure_in(base_year, figure),
-            base_fte=figure_in(base_year, "employees_fte"),
-            industry=Left("company__industry_code_db07", 2),
-        )
-        .annotate(band=size_band_of("base_fte"))
-        .filter(**{f"{figure}__isnull": False}, base__isnull=False, base_fte__isnull=False)
-        .exclude(industry="")
-    )
+    """Sums of the figure's parts now and in ``base_year`` per (industry, size band) cell
+    and ``fields``: the industry is the DB07 main group (two digits), the band the size in
+    full-time equivalents in the base year. A company counts only with every part for both
+    years."""
+    parts = PARTS.get(figure, (figure,))
+    rows = rows.annotate(
+        base_fte=figure_in(base_year, "employees_fte"),
+        industry=Left("company__industry_code_db07", 2),
+        **{f"base_{part}": figure_in(base_year, part) for part in parts},
+    ).annotate(band=size_band_of("base_fte"))
+    for part in parts:
+        rows = rows.filter(**{f"{part}__isnull": False, f"base_{part}__isnull": False})
+    sums = {f"now_{part}": Sum(part) for part in parts}
+    sums |= {f"then_{part}": Sum(f"base_{part}") for part in parts}
     keys = [*fields, "industry", "band"]
-    return rows.values(*keys).annotate(now=Sum(figure), then=Sum("base")).order_by()
+    return (
+        rows.filter(base_fte__isnull=False)
+        .exclude(industry="")
+        .values(*keys)
+        .annotate(**sums)
+        .order_by()
+    )
 
 
-def growth(rows) -> Decimal | None:
-    then = sum((row["then"] for row in rows), Decimal(0))
-    now = sum((row["now"] for row in rows), Decimal(0))
+def level(rows, when: str, figure: str) -> Decimal:
+    """The summed figure (or, for productivity, summed revenue over summed FTE)."""
+    total = {
+        part: sum((row[f"{when}_{part}"] for row in rows), Decimal(0))
+        for part in PARTS.get(figure, (figure,))
+    }
+    if figure == "productivity":
+        return total["revenue"] / total["employees_fte"] if total["employees_fte"] else Decimal(0)
+    return total[figure]
+
+
+def growth(rows, figure: str) -> Decimal | None:
+    then, now = level(rows, "then", figure), level(rows, "now", figure)
     return ((now / then - 1) * HUNDRED).quantize(Decimal("0.1")) if then else None
 
 
-def against(cohort_rows, comparison: dict) -> Measure:
-    guided_growth = growth(cohort_rows)
+def against(cohort_rows, comparison: dict, figure: str) -> Measure:
+    guided_growth = growth(cohort_rows, figure)
     cells_of_cohort = {(row["industry"], row["band"]) for row in cohort_rows}
-    control = growth([comparison[cell] for cell in cells_of_cohort if cell in comparison])
+    in_cells = [comparison[cell] for cell in cells_of_cohort if cell in comparison]
+    control = growth(in_cells, figure)
     if guided_growth is None or control is None:
         return Measure(None, guided_growth, control)
     return Measure(guided_growth - control, guided_growth, control)
@@ -177,12 +201,15 @@ def against(cohort_rows, comparison: dict) -> Measure:
     unit=_("procentpoint"),
     counts=_(
         "Virksomheder, som de målte operatører vejledte i perioden for det valgte antal år siden "
-        "(basisåret er det år, perioden da sluttede): deres samlede vækst i omsætning eller "
-        "årsværk fra basisåret til periodens slutår, minus væksten i en kontrolgruppe. "
+        "(basisåret er det år, perioden da sluttede): deres samlede vækst i omsætning, "
+        "årsværk eller produktivitet (omsætning pr. årsværk) fra basisåret til periodens "
+        "slutår, minus væksten i en kontrolgruppe. "
         "Kontrolgruppen er virksomheder, som ingen operatør har vejledt til og med periodens "
         "slutning, i samme branche (DB07-hovedgruppe, to cifre) og samme størrelsesklasse i "
         "basisåret (under 10, 10-49, 50-249, 250 eller flere årsværk) som mindst én af de "
-        "vejledte; væksten er summen i slutåret divideret med summen i basisåret, minus 1."
+        "vejledte; væksten er summen i slutåret divideret med summen i basisåret, minus 1 "
+        "(produktivitet: summen af omsætningen divideret med summen af årsværkene). Med segment: "
+        "kun vejledte virksomheder i segmentet."
     ),
     excludes=_(
         "Virksomheder uden branchekode eller uden tallet og årsværk for begge år tæller ikke "
@@ -193,7 +220,9 @@ def against(cohort_rows, comparison: dict) -> Measure:
     numerator=_("vækst for de vejledte (%)"),
     denominator=_("vækst for kontrolgruppen (%)"),
 )
-def growth_vs_control(period, municipality_ids, operator_ids, *, figure, years) -> Result:
+def growth_vs_control(
+    period, municipality_ids, operator_ids, *, figure, years, segment=None
+) -> Result:
     """Seed 002, goal 6b: "mervækst på mindst 10 procentpoint i omsætning og mindst 5
     procentpoint i beskæftigelse i forhold til en kontrolgruppe", two years after. Two
     queries whatever the number of municipalities: the cohort per municipality and cell, the
@@ -202,6 +231,8 @@ def growth_vs_control(period, municipality_ids, operator_ids, *, figure, years) 
     cohort = CompanyYear.objects.filter(
         year=year, company__municipality__in=municipality_ids
     ).filter(guided(then, municipality_ids, operator_ids))
+    if segment:  # seed 002: the growth segment's revenue and FTE, the operations segment's
+        cohort = cohort.filter(company__segment=segment)  # productivity
     ever_guided = GuidanceSession.objects.filter(
         Q(company=OuterRef("company")) | Q(founder__company=OuterRef("company")),
         kind=GuidanceSession.Kind.FULL,
@@ -214,8 +245,10 @@ def growth_vs_control(period, municipality_ids, operator_ids, *, figure, years) 
     }
     per_municipality = {
         mid: against(
-            [row for row in cohort_rows if row["company__municipality"] == mid], comparison_cells
+            [row for row in cohort_rows if row["company__municipality"] == mid],
+            comparison_cells,
+            figure,
         )
         for mid in municipality_ids
     }
-    return Result(per_municipality, against(cohort_rows, comparison_cells))
+    return Result(per_municipality, against(cohort_rows, comparison_cells, figure))

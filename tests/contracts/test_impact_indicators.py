@@ -147,6 +147,30 @@ def test_employment_growth_of_the_guided_against_the_comparison_group(world, gro
     assert values(result, world)[:2] == (Decimal("-4.3"), Decimal("0.0"))
 
 
+def test_productivity_growth_is_revenue_per_fte_against_the_comparison_group(world, growth_world):
+    result = compute("growth_vs_control", world, {"figure": "productivity", "years": 2})
+
+    # home: (3.6m / 26) / (3.0m / 25) - 1 = 15.4 %; comparison: (4.1m / 13) / (4.0m / 12) - 1
+    # = -5.4 %
+    home = result.per_municipality[world.home.pk]
+    assert (home.value, home.numerator, home.denominator) == (
+        Decimal("20.8"),
+        Decimal("15.4"),
+        Decimal("-5.4"),
+    )
+
+
+def test_a_segment_counts_only_the_guided_companies_of_the_segment(world, growth_world):
+    Company.objects.filter(industry_code_db07="620100").update(segment="growth")  # Q only
+
+    result = compute(
+        "growth_vs_control", world, {"figure": "revenue", "years": 2, "segment": "growth"}
+    )
+
+    # Q: 2.1m / 2.0m - 1 = 5.0 %; comparison (62 small): Y 0.0 %
+    assert values(result, world)[:2] == (Decimal("5.0"), None)
+
+
 def test_without_a_comparison_group_there_is_no_result(world):
     company = company_in(world, "10000021", industry_code_db07="621000")
     guide(world, company, D(2024, 6, 1))
@@ -163,4 +187,4 @@ def test_the_impact_indicators_write_their_method_out():
         definition = CATALOGUE[name]
         assert definition.counts and definition.excludes and definition.unit
     assert "kontrolgruppe" in str(CATALOGUE["growth_vs_control"].counts)
-    assert CATALOGUE["growth_vs_control"].parameters == ("figure", "years")
+    assert CATALOGUE["growth_vs_control"].parameters == ("figure", "years", "segment")
