@@ -25,7 +25,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Left
 from django.utils.translation import gettext_lazy as _
 
 from contracts.indicators import (
@@ -42,7 +41,7 @@ from contracts.indicators import (
     indicator,
     shared,
 )
-from crm.impact import SIZE_BANDS, survival_condition
+from crm.impact import SIZE_BANDS, industry_group, survival_condition
 from crm.models import Company, CompanyYear, GuidanceSession
 
 PARAMETERS["years"] = Parameter(_("Antal år efter vejledningen"), "int")
@@ -152,7 +151,7 @@ def cells(rows, base_year: int, figure: str, *fields):
     parts = PARTS.get(figure, (figure,))
     rows = rows.annotate(
         base_fte=figure_in(base_year, "employees_fte"),
-        industry=Left("company__industry_code_db07", 2),
+        industry=industry_group("company__"),
         **{f"base_{part}": figure_in(base_year, part) for part in parts},
     ).annotate(band=size_band_of("base_fte"))
     for part in parts:
@@ -205,7 +204,8 @@ def against(cohort_rows, comparison: dict, figure: str) -> Measure:
         "årsværk eller produktivitet (omsætning pr. årsværk) fra basisåret til periodens "
         "slutår, minus væksten i en kontrolgruppe. "
         "Kontrolgruppen er virksomheder, som ingen operatør har vejledt til og med periodens "
-        "slutning, i samme branche (DB07-hovedgruppe, to cifre) og samme størrelsesklasse i "
+        "slutning, i samme branche (DB07-hovedgruppe, to cifre; uden DB07-kode de to første "
+        "cifre af branchekoden) og samme størrelsesklasse i "
         "basisåret (under 10, 10-49, 50-249, 250 eller flere årsværk) som mindst én af de "
         "vejledte; væksten er summen i slutåret divideret med summen i basisåret, minus 1 "
         "(produktivitet: summen af omsætningen divideret med summen af årsværkene). Med segment: "

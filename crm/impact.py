@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pghistory
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Coalesce, Left, NullIf
 from django.utils.translation import gettext as _
 
 from crm.models import Company, CompanyYear
@@ -21,6 +22,18 @@ RANK = {"": 0, Source.IMPORTED: 1, Source.REPORTED: 2, Source.REGISTER: 3}
 # Size bands by full-time equivalents, as Statistics Denmark bands companies (micro, small,
 # medium, large): the comparison group is chosen within the same band (contracts.indicators).
 SIZE_BANDS = ((Decimal(10), "micro"), (Decimal(50), "small"), (Decimal(250), "medium"))
+
+
+def industry_group(company: str = ""):
+    """The company's industry as a DB07 main group (two digits): the register's DB07 code,
+    else the first two digits of its industry code (DB25 keeps most main groups' numbers);
+    "" without either. ``company`` is the path to the company ("company__")."""
+    code = Coalesce(
+        NullIf(F(f"{company}industry_code_db07"), Value("")),
+        F(f"{company}industry_code__code"),
+        Value(""),
+    )
+    return Left(code, 2)
 
 
 def size_band(fte: Decimal | None) -> str:

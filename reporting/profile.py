@@ -9,10 +9,10 @@ import datetime
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
-from django.db.models.functions import Left
 from django.utils.translation import gettext as _
 
 from contracts.indicators import CATALOGUE, Period, compute
+from crm.impact import industry_group
 from crm.models import Company, GuidanceSession, IndustryCode
 
 SURVIVAL_YEARS = 3  # the survival rate after three years, as a founder counts for three years
@@ -48,7 +48,7 @@ def industry_rows(contract, year: int) -> list[dict]:
     )
     rows = (
         guided_companies(contract, year)
-        .annotate(industry=Left("industry_code_db07", 2))
+        .annotate(industry=industry_group())
         .values("industry")
         .annotate(
             companies=Count("pk", distinct=True),

@@ -9,7 +9,7 @@ import pytest
 from contracts import indicators
 from contracts.indicators import CATALOGUE, Period
 from crm import impact, services
-from crm.models import Company, Operator
+from crm.models import Company, IndustryCode, Operator
 from crm.models.impact import Source
 
 pytestmark = pytest.mark.django_db
@@ -118,12 +118,16 @@ def growth_world(world):
         ("R", world.other, "471100", 2024, ("3", 1_000_000), ("3", 900_000)),
         ("X", world.home, "621000", None, ("2", 1_000_000), ("2", 1_100_000)),
         ("Y", world.other, "622000", None, ("10", 3_000_000), ("11", 3_000_000)),
-        ("W", world.home, "471100", None, ("4", 2_000_000), ("4", 2_000_000)),
+        # W has no DB07 code from the register, only an industry code (DB25) typed in: 47.
+        ("W", world.home, "", None, ("4", 2_000_000), ("4", 2_000_000)),
         ("Z", world.home, "621000", None, ("100", 1_000_000), ("100", 5_000_000)),
         ("V", world.home, "621000", 2020, ("2", 1_000_000), ("2", 9_000_000)),
     ]
     for n, (_name, municipality, code, guided, base, now) in enumerate(rows):
-        company = company_in(world, f"2000000{n}", municipality, industry_code_db07=code)
+        typed = None if code else IndustryCode.objects.filter(code__startswith="47").first()
+        company = company_in(
+            world, f"2000000{n}", municipality, industry_code_db07=code, industry_code=typed
+        )
         if guided:
             guide(world, company, D(guided, 6, 1))
         figures(company, y2024=base, y2026=now)
