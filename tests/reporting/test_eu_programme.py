@@ -83,6 +83,11 @@ def test_the_half_year_report_has_the_eu_shape_with_breakdowns_and_participants(
     text = half_year_pdf(world, world.consultant, programme, django_capture_on_commit_callbacks)
 
     assert "Virksomheder der får støtte, heraf kvinder" in text
+    # The founder's guidance today: one meeting and one person with ideas, a man of 36, in the
+    # half-year and since the start (target 120; the persons have none).
+    assert "4 Møder med personer med idéer 1 1 120" in text
+    assert "4p Personer med idéer, der har fået vejledning 1 1 –" in text
+    assert "4pa Personer med idéer, der har fået vejledning, heraf kvinder 0 0 –" in text
     assert "Personer der har startet virksomhed, heraf født i udlandet" in text
     assert "Aktivitet Iværksættere" not in text  # not the Viborg activity table
     # The course's participants: four present, of them one woman, one young, one born abroad.
