@@ -23,8 +23,10 @@ from crm.demo.plan import DemoSizes, build_plan, bulk, spread
 from crm.demo.programmes import build_enrolments, build_projects, seed_networks
 from crm.demo.sessions import seed_consents, seed_sessions
 from crm.demo.subjects import build_company, build_contacts, build_founders
+from crm.demo.years import build_years
 from crm.models import (
     Company,
+    CompanyYear,
     ContactPerson,
     DevelopmentProject,
     Founder,
@@ -135,6 +137,7 @@ def seed_records(sizes: DemoSizes) -> dict[str, int]:
         ProgrammeEnrolment, build_enrolments(plan, sizes.enrolments, companies, founders)
     )
     events, participants = seed_events(plan, companies, founders)
+    years = bulk(CompanyYear, build_years(plan, companies))
     return {
         "companies": len(companies),
         "contact persons": len(contacts),
@@ -146,4 +149,5 @@ def seed_records(sizes: DemoSizes) -> dict[str, int]:
         "programme enrolments": len(enrolments),
         "events": events,
         "event participants": participants,
+        "company years": len(years),
     }

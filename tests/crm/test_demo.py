@@ -89,6 +89,16 @@ def test_demo_holds_events_with_companies_founders_and_persons(demo):
     assert rows.filter(event__date__lte=today, attended=True).exists()
 
 
+def test_demo_holds_figures_by_year_for_most_companies(demo):
+    from crm.models import CompanyYear
+
+    years = CompanyYear.objects
+    assert demo.created["company years"] == years.count() > 0
+    assert years.values("company").distinct().count() > 120 / 2
+    assert years.filter(export_share__isnull=False).exists()
+    assert not years.exclude(revenue_source="imported").exists()
+
+
 def test_every_demo_cvr_number_is_valid(demo):
     for number in Company.objects.values_list("cvr", flat=True):
         assert stdnum_cvr.is_valid(number), number
