@@ -15,6 +15,7 @@ from crm.models.impact import Source
 from crm.register_sync import do_refresh_from_register
 from crm.services import DomainError
 from tests.conftest import CVRS, assert_four_users
+from tests.counting import assert_queries_do_not_grow, page_rows
 from tests.crm.register_server import EXAMPLE_CVR, VirkRegister, use_virk, virk_document
 
 pytestmark = pytest.mark.django_db
@@ -175,3 +176,18 @@ def test_an_import_records_its_lines_as_imported_and_names_the_lines_it_refused(
     assert years[2023].revenue == 700_000  # the company's own figure is kept
     assert (years[2022].revenue, years[2022].revenue_source) == (900_000, "imported")
     assert years[2023].status == "active"
+
+
+def test_the_figures_page_queries_do_not_grow_with_the_years(world, company):
+    years = iter(range(2000, 2030))
+
+    def add_rows(n):
+        for _ in range(n):
+            impact.do_record_year(company, next(years), source=Source.IMPORTED, revenue=1)
+
+    assert_queries_do_not_grow(
+        world.client_for(world.consultant),
+        reverse("company-years", args=[company.pk]),
+        add_rows,
+        page_rows("years"),
+    )
