@@ -8,12 +8,13 @@ Celery) and an XLSX of the same table."""
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.utils.translation import gettext as _
 
+from contracts.impact_indicators import guided
 from contracts.indicators import CATALOGUE, Period, compute
 from crm.impact import industry_group
-from crm.models import Company, GuidanceSession, IndustryCode
+from crm.models import Company, IndustryCode
 
 SURVIVAL_YEARS = 3  # the survival rate after three years, as a founder counts for three years
 
@@ -23,19 +24,20 @@ def profile_year(as_of: datetime.date) -> int:
     return as_of.year if (as_of.month, as_of.day) == (12, 31) else as_of.year - 1
 
 
+def year_period(year: int) -> Period:
+    return Period(datetime.date(year, 1, 1), datetime.date(year, 12, 31))
+
+
+def measured(contract) -> tuple[list[int], list[int]]:
+    """The contract's municipalities and parties (the operators the profile measures)."""
+    municipality_ids = list(contract.municipalities.values_list("pk", flat=True))
+    return municipality_ids, list(contract.parties.values_list("pk", flat=True))
+
+
 def guided_companies(contract, year: int):
-    """Companies the contract's parties gave a full guidance in ``year`` in its
-    municipalities (a founder's guidance counting for the company it started)."""
-    sessions = GuidanceSession.objects.filter(
-        date__year=year,
-        kind=GuidanceSession.Kind.FULL,
-        operator__in=contract.parties.all(),
-        municipality__in=contract.municipalities.all(),
-    )
-    guided = Exists(sessions.filter(company=OuterRef("pk"))) | Exists(
-        sessions.filter(founder__company=OuterRef("pk"))
-    )
-    return Company.objects.filter(guided)
+    """Companies the contract's parties guided in ``year`` in its municipalities, by the
+    indicators' one definition of guided (contracts.impact_indicators.guided)."""
+    return Company.objects.filter(guided(year_period(year), *measured(contract), "pk"))
 
 
 def industry_rows(contract, year: int) -> list[dict]:
@@ -64,16 +66,18 @@ def industry_rows(contract, year: int) -> list[dict]:
         ).values_list("code", "name")
     )
     return [
-        {**row, "name": names.get(row["industry"], "") or _("Uden branchekode")} for row in rows
+        {
+            **row,
+            "name": names.get(row["industry"], "") if row["industry"] else _("Uden branchekode"),
+        }
+        for row in rows
     ]
 
 
 def indicator_results(contract, year: int) -> list[dict]:
     """Jobs created and the survival rate for the contract's municipalities and parties,
     with the indicators' published definitions (the method written out)."""
-    period = Period(datetime.date(year, 1, 1), datetime.date(year, 12, 31))
-    municipality_ids = list(contract.municipalities.values_list("pk", flat=True))
-    party_ids = list(contract.parties.values_list("pk", flat=True))
+    period, (municipality_ids, party_ids) = year_period(year), measured(contract)
     results = []
     for name, params in (("jobs_created", {}), ("survival_share", {"years": SURVIVAL_YEARS})):
         total = compute(name, period, municipality_ids, party_ids, params).total
