@@ -249,8 +249,9 @@ def test_the_demo_contracts_load_and_compute(world):
     call_command("seed_contracts")
     call_command("seed_contracts")
 
-    # The three seed contracts and the two current ones over the demo's year.
-    assert Contract.objects.count() == 5
+    # The four seed contracts (seed 004's EU programme among them) and the two current ones
+    # over the demo's year.
+    assert Contract.objects.count() == 6
     syd = Contract.objects.get(title__startswith="Resultatkontrakt 2022")
     assert syd.municipalities.count() == 13
     assert syd.municipalities.filter(name="Middelfart").exists()
