@@ -55,7 +55,7 @@ def grant_erasure(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0022_events"),
+        ("crm", "0019_events"),
         ("guardian", "0003_remove_groupobjectpermission_guardian_gr_content_ae6aec_idx_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     and born abroad on founders (issue 16)."""
 
     dependencies = [
-        ("crm", "0023_company_years"),
+        ("crm", "0021_company_years"),
     ]
 
     operations = [
