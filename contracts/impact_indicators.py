@@ -25,6 +25,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext_lazy as _
 
 from contracts.indicators import (
@@ -45,6 +46,9 @@ from crm.impact import SIZE_BANDS, industry_group, survival_condition
 from crm.models import Company, CompanyYear, GuidanceSession
 
 PARAMETERS["years"] = Parameter(_("Antal år efter vejledningen"), "int")
+PARAMETERS["whole_period"] = Parameter(
+    _("Over hele perioden (fra året før virksomhedens første vejledning i perioden)"), "bool"
+)
 PARAMETERS["figure"] = Parameter(
     _("Vækst i"),
     "choice",
@@ -82,6 +86,16 @@ def figure_in(year: int, figure: str) -> Subquery:
     return Subquery(rows.values(figure)[:1])
 
 
+def first_guided_year(period: Period, municipality_ids, operator_ids) -> Subquery:
+    """The year of the company's (the outer row's ``company``) first full guidance in the
+    period, its own or a founder's who started it."""
+    outer = OuterRef("company")
+    sessions = guided_in(period, municipality_ids, operator_ids).filter(
+        Q(company=outer) | Q(founder__company=outer)
+    )
+    return Subquery(sessions.order_by("date").annotate(y=ExtractYear("date")).values("y")[:1])
+
+
 @indicator(
     "jobs_created",
     label=_("Arbejdspladser skabt i vejledte virksomheder"),
@@ -89,24 +103,35 @@ def figure_in(year: int, figure: str) -> Subquery:
     counts=_(
         "Virksomheder, som de målte operatører har vejledt i perioden: tilvæksten i årsværk fra "
         "året før periodens slutår til slutåret, lagt sammen (nettotal: tabte arbejdspladser "
-        "trækker fra). Hver virksomhed tælles én gang, i sin kommune. Årsværk fra CVR-"
+        "trækker fra). Over hele perioden (et program over flere år): tilvæksten for hver "
+        "virksomhed fra året før dens første vejledning i perioden til periodens slutår, lagt "
+        "sammen på samme måde; for en periode inden for ét kalenderår er det det samme tal. "
+        "Hver virksomhed tælles én gang, i sin kommune. Årsværk fra CVR-"
         "registerets årsbeskæftigelse, ellers som virksomheden har oplyst eller importeret."
     ),
-    excludes=_("Virksomheder uden årsværk for begge år tæller ikke med.") + " " + EXCLUDED_ALWAYS,
+    excludes=_("Virksomheder uden årsværk for begge år (udgangsåret og slutåret) tæller ikke med.")
+    + " "
+    + EXCLUDED_ALWAYS,
 )
-def jobs_created(period, municipality_ids, operator_ids) -> Result:
-    """Seed 001 §7: "et måltal på 275 årlige arbejdspladser"."""
+def jobs_created(period, municipality_ids, operator_ids, *, whole_period=False) -> Result:
+    """Seed 001 §7: "et måltal på 275 årlige arbejdspladser": the growth in the period's end
+    year. Seed 004, goal 5: "Sysselsättningsökning i företag som får stöd" over the programme
+    (2015-2018) with ``whole_period``: each company's growth from the year before its first
+    guidance in the period (its employment before the support) to the period's end year."""
     year = period.end.year
-    rows = (
-        CompanyYear.objects.filter(
-            year=year, company__municipality__in=municipality_ids, employees_fte__isnull=False
+    rows = CompanyYear.objects.filter(
+        year=year, company__municipality__in=municipality_ids, employees_fte__isnull=False
+    ).filter(guided(period, municipality_ids, operator_ids))
+    if whole_period:
+        rows = rows.annotate(
+            base_year=first_guided_year(period, municipality_ids, operator_ids) - 1
         )
-        .filter(guided(period, municipality_ids, operator_ids))
-        .annotate(before=figure_in(year - 1, "employees_fte"))
-        .filter(before__isnull=False)
-    )
+        before = CompanyYear.objects.filter(company=OuterRef("company"), year=OuterRef("base_year"))
+        rows = rows.annotate(before=Subquery(before.values("employees_fte")[:1]))
+    else:
+        rows = rows.annotate(before=figure_in(year - 1, "employees_fte"))
     return grouped(
-        rows,
+        rows.filter(before__isnull=False),
         "company__municipality",
         municipality_ids,
         counted(Sum(F("employees_fte") - F("before"))),

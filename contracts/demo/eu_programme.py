@@ -2,9 +2,10 @@
 2015 - 31 December 2018, the Regional Fund), goal by goal as its final report lists the
 indicators: companies supported (400) of which women (150), young (18-30) and foreign-born,
 persons who started a company (300, of which women 125), persons given start-up advice (500)
-and meetings with people with ideas (120), each breakdown a count of its own; jobs created
-(100) are reported, not counted. Reporting every half year, a participant list with each
-payment request (``report_shape`` "eu").
+and meetings with people with ideas (120), each breakdown a count of its own; and jobs
+created (100), counted from the guided companies' full-time equivalents over the programme
+(the growth from the year before each company's first guidance to 2018). Reporting every
+half year, a participant list with each payment request (``report_shape`` "eu").
 
 The programme's municipalities are Swedish; the demo holds it over eight municipalities of
 Region Nordjylland run by their local business services, the business coaches
@@ -116,9 +117,11 @@ EU_GOALS = [
         "number": "5",
         "title": "Nye arbejdspladser i virksomheder der får støtte",
         "text": "Sysselsättningsökning i företag som får stöd: Mål: 100 stycken",
+        "indicator": "jobs_created",
+        # over the programme: each company's growth in FTE from the year before its first
+        # guidance in the period (its employment before the support) to 2018
+        "params": {"whole_period": True},
         "target": 100,
-        "external_source": "Indberettes af projektet (virksomhedernes oplysninger og "
-        "enkät); kan ikke tælles ud fra CRM'ets registreringer",
     },
 ]
 for _goal in EU_GOALS:

@@ -82,6 +82,56 @@ def test_jobs_created_are_the_net_growth_in_fte_of_the_companies_guided_in_the_y
     assert values(result, world) == (Decimal(1), Decimal("1.5"), Decimal("2.5"))
 
 
+def test_jobs_created_over_a_programme_from_the_year_before_each_companys_first_guidance(world):
+    programme = Period(D(2024, 9, 1), D(2026, 12, 31))
+    early, late, twice = (company_in(world, cvr) for cvr in ["10000021", "10000022", "10000023"])
+    elsewhere, new, before = (
+        company_in(world, "10000024", world.other),
+        company_in(world, "10000025"),
+        company_in(world, "10000026"),
+    )
+    guide(world, early, D(2024, 10, 1))  # from 2023
+    guide(world, late, D(2026, 2, 1))  # from 2025
+    guide(world, twice, D(2025, 5, 1))  # from 2024: its first guidance in the period
+    guide(world, twice, D(2026, 5, 1))
+    guide(world, elsewhere, D(2025, 1, 10))  # from 2024
+    guide(world, new, D(2025, 3, 1))  # started 2025: no FTE for 2024, left out
+    guide(world, before, D(2024, 8, 31))  # before the period: not guided in it
+    figures(early, y2023=("2", None), y2025=("9", None), y2026=("6", None))  # +4
+    figures(late, y2024=("1", None), y2025=("3", None), y2026=("5", None))  # +2
+    figures(twice, y2024=("10", None), y2025=("4", None), y2026=("7", None))  # -3
+    figures(elsewhere, y2024=("1", None), y2026=("3.5", None))  # +2.5
+    figures(new, y2025=("2", None), y2026=("6", None))
+    figures(before, y2023=("1", None), y2026=("30", None))
+    operators = [o.pk for o in Operator.objects.filter(kind__in=["local", "hub"])]
+    municipalities = [world.home.pk, world.other.pk]
+
+    result = indicators.compute(
+        "jobs_created", programme, municipalities, operators, {"whole_period": True}
+    )
+    one_year = indicators.compute("jobs_created", programme, municipalities, operators, {})
+
+    assert values(result, world) == (Decimal(3), Decimal("2.5"), Decimal("5.5"))
+    # by default the growth into the end year only: early -3, late +2, twice +3, new +4,
+    # elsewhere (no FTE for 2025) left out
+    assert values(one_year, world) == (Decimal(6), Decimal(0), Decimal(6))
+
+
+def test_jobs_created_over_one_calendar_year_are_the_same_either_way(world):
+    a, b = company_in(world, "10000031"), company_in(world, "10000032")
+    guide(world, a, D(2026, 3, 1))
+    guide(world, b, D(2026, 9, 1))
+    figures(a, y2025=("4", None), y2026=("7", None))
+    figures(b, y2024=("1", None), y2025=("10", None), y2026=("8", None))
+
+    assert values(compute("jobs_created", world), world) == (Decimal(1), 0, Decimal(1))
+    assert values(compute("jobs_created", world, {"whole_period": True}), world) == (
+        Decimal(1),
+        0,
+        Decimal(1),
+    )
+
+
 def test_survival_after_three_years_by_the_years_status_else_the_register_today(world):
     g, h, i, j = (
         company_in(world, cvr) for cvr in ["10000011", "10000012", "10000013", "10000014"]
@@ -192,3 +242,5 @@ def test_the_impact_indicators_write_their_method_out():
         assert definition.counts and definition.excludes and definition.unit
     assert "kontrolgruppe" in str(CATALOGUE["growth_vs_control"].counts)
     assert CATALOGUE["growth_vs_control"].parameters == ("figure", "years", "segment")
+    assert CATALOGUE["jobs_created"].parameters == ("whole_period",)
+    assert "første vejledning i perioden" in str(CATALOGUE["jobs_created"].counts)

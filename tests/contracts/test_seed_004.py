@@ -14,7 +14,9 @@ from django.test import override_settings
 
 from contracts.demo.eu_programme import EU_MUNICIPALITIES, eu_programme_2015
 from contracts.services import compute_attainment
+from crm.impact import do_record_year
 from crm.models import Event, EventParticipant
+from crm.models.impact import Source
 from crm.reference import load_reference_data
 from tests.contracts.test_whose_records import MD5, TOTAL, Records, hub, municipality, snapshots
 
@@ -112,6 +114,19 @@ def seed(django_db_setup, django_db_blocker):
         take_part(r, event(r, les_t, thisted, D(2016, 10, 1)), **p1)
         take_part(r, event(r, nord, thisted, D(2016, 10, 2)), name="P4", sex="F")
 
+        # Full-time equivalents: CX (first guided 2016: from 2015) 10 -> 13, though 2017->2018
+        # fell; CD (first guided 2017: from 2016) 4 -> 3; CA started in 2016, no year before
+        # its guidance; CY (the hub's) and CZ (a brief contact) grew but do not count.
+        for company, years in (
+            (cx, {2015: 10, 2016: 12, 2017: 15, 2018: 13}),
+            (cd, {2015: 1, 2016: 4, 2017: 5, 2018: 3}),
+            (ca, {2016: 1, 2018: 2}),
+            (cy, {2015: 1, 2018: 9}),
+            (cz, {2016: 1, 2018: 5}),
+        ):
+            for year, fte in years.items():
+                do_record_year(company, year, source=Source.IMPORTED, employees_fte=fte)
+
         compute_attainment(contract, AS_OF)
         yield SimpleNamespace(contract=contract, records=r, thisted=thisted, les_t=les_t)
         transaction.set_rollback(True)
@@ -139,7 +154,8 @@ def test_seed_004_the_programme_as_written(seed):
         100,
     )
     assert targets["6"] == 300  # "nya företag som får stöd"
-    assert contract.goals.get(number="5").indicator == ""  # jobs: reported, not counted
+    jobs = contract.goals.get(number="5")
+    assert (jobs.indicator, jobs.params) == ("jobs_created", {"whole_period": True})
 
 
 def test_seed_004_1_companies_supported(seed):
@@ -202,3 +218,10 @@ def test_seed_004_6_new_companies_supported_are_up_to_three_years_after_their_st
     """CA (started 1.6.2016, guided 1.7.2016) = 1; not CX (started 2010), not CD (no start
     date: not known to be new)."""
     assert counts(seed, "6") == (1, 0, 1)
+
+
+def test_seed_004_5_jobs_created_over_the_programme(seed):
+    # From the year before each company's first guidance in the programme to 2018: CX
+    # 13 - 10 (2015) = +3 in Thisted, CD 3 - 4 (2016) = -1 in Morsø; CA has no FTE for
+    # 2015, CY and CZ were never guided by a party.
+    assert counts(seed, "5") == (3, -1, 2)
