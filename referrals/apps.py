@@ -8,7 +8,10 @@ class ReferralsConfig(AppConfig):
 
     def ready(self):
         from crm.anonymise import SubjectRecords, register
+        from crm.audit.history import OtherHistory
+        from crm.audit.history import register as register_history
         from referrals.models import Referral, ReferralEvent
+        from referrals.queries import history_name, history_rows
 
         # Referrals and their events follow their subject (crm.retention).
         keys = ["referral-new", "referral-accepted", "referral-declined"]
@@ -28,3 +31,5 @@ class ReferralsConfig(AppConfig):
                 founder="referral__founder",
             )
         )
+        # A referral's changes (sent, accepted, ...) are in its subject's history (crm.audit).
+        register_history(OtherHistory(Referral, history_rows, name=history_name))

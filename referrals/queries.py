@@ -38,6 +38,20 @@ def referrals_visible_to(user) -> QuerySet:
     )
 
 
+def history_rows(field: str, pk: int, reader) -> Q:
+    """The events of the subject's referrals (``crm.audit.history``) that the reader's
+    operators sent or received: their staff see the referral, as ``visible_to``."""
+    ids = reader.operator_ids
+    parties = Q(sender_operator_id__in=ids) | Q(target_operator_id__in=ids)
+    return Q(**{f"{field}_id": pk}) & parties
+
+
+def history_name(referral: Referral) -> str:
+    """A referral in its subject's history is named by its receiver (the subject is the
+    page's own)."""
+    return str(referral.target)
+
+
 def triage_queue(user, *, municipality=None, theme=None, states=None) -> QuerySet:
     """Referrals to the user's operators in municipalities where the user triages, oldest
     deadline first; by default those still waiting to be contacted."""

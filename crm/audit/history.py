@@ -1,8 +1,9 @@
 """A company's or founder's change history, as people read it: the pghistory events of the
 subject and of the records its holder keeps on it (sessions, consents, contact persons,
 projects, growth programmes, and the many-to-many links: session consultants, network members,
-consent operators), in Danish, with field names and old and new values. A CPR number is never
-shown: its encrypted value and lookup hash (and what follows from them) read "ændret".
+consent operators) and of those other apps register (referrals: ``OtherHistory``), in Danish,
+with field names and old and new values. A CPR number is never shown: its encrypted value and
+lookup hash (and what follows from them) read "ændret".
 """
 
 import base64
@@ -10,6 +11,7 @@ import binascii
 import datetime
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -118,10 +120,38 @@ def events_of(model) -> type[Model]:
     return model.pgh_event_model
 
 
+@dataclass(frozen=True)
+class OtherHistory:
+    """An event table another app keeps on companies and founders (referrals): crm imports
+    none of those apps, so each registers its own in its ``AppConfig.ready``. ``rows(field,
+    pk, reader)`` are the events of subject ``field`` ("company" or "founder") ``pk`` that the
+    reader may see; ``name`` names a record in the history."""
+
+    model: type[Model]
+    rows: Callable[[str, int, Reader], Q]
+    name: Callable[[Model], str] = str
+
+
+OTHER_HISTORIES: list[OtherHistory] = []
+
+
+def register(history: OtherHistory) -> None:
+    if history not in OTHER_HISTORIES:
+        OTHER_HISTORIES.append(history)
+
+
+def name_of(record) -> str:
+    # A founder by name alone: its string holds a birth date, which is part of the CPR.
+    if isinstance(record, Founder):
+        return record.name
+    other = next((o for o in OTHER_HISTORIES if isinstance(record, o.model)), None)
+    return other.name(record) if other else str(record)
+
+
 def history_sources(subject, reader: Reader) -> list[Source]:
     """The event tables of the subject's history, each with the rows the reader may see. The
     links (session consultants, consent operators) follow the sessions and consents in the
-    history, deleted ones too."""
+    history, deleted ones too; the other apps' tables come last."""
     field = "company" if isinstance(subject, Company) else "founder"
     mine = Q(**{f"{field}_id": subject.pk}) & reader.holds()
     sessions = events_of(GuidanceSession).objects.filter(mine).values("pgh_obj_id")
@@ -138,6 +168,7 @@ def history_sources(subject, reader: Reader) -> list[Source]:
         tables += [(DevelopmentProject, mine), (NetworkMember, Q(company_id=subject.pk))]
         if reader.works:
             tables.append((ContactPerson, Q(company_id=subject.pk)))
+    tables += [(other.model, other.rows(field, subject.pk, reader)) for other in OTHER_HISTORIES]
     return [Source(rank, events_of(model), rows) for rank, (model, rows) in enumerate(tables)]
 
 
@@ -354,11 +385,24 @@ class Describer:
                 self.named(owner.related_model, getattr(event, owner.attname)),
             )
         else:
-            values = {f.attname: getattr(event, f.attname) for f in shown_fields(model)}
-            record = model(pk=event.pgh_obj_id, **values)
-            # A founder by name alone: its string holds a birth date, which is part of the CPR.
-            record = record.name if model is Founder else record
+            record = name_of(self.rebuilt(model, event))
         return f"{capfirst(str(model._meta.verbose_name))}: {record}"
+
+    def rebuilt(self, model, event):
+        """The record as the event saw it, with the related records looked up for the page
+        (a name may use them: a referral's is its receiver), so naming it queries nothing."""
+        fields = shown_fields(model)
+        record = model(
+            pk=event.pgh_obj_id, **{f.attname: getattr(event, f.attname) for f in fields}
+        )
+        for link in fields:
+            value = getattr(event, link.attname)
+            found = (
+                self.related.get(link.related_model, {}).get(value) if link.is_relation else None
+            )
+            if found is not None:
+                link.set_cached_value(record, found)
+        return record
 
 
 def is_blank(value) -> bool:

@@ -10,12 +10,15 @@ import pytest
 from django.urls import reverse
 
 from crm import cpr, services
-from crm.models import Company, Founder
+from crm.models import Company, Founder, Membership
 from crm.models.records import ConsentOperator, NetworkMember, SessionConsultant
 from crm.register_sync import HISTORY_SOURCE
-from tests.conftest import assert_four_users, record_consent
+from crm.services import do_set_operator_municipalities
+from referrals.services import accept_referral, send_referral
+from tests.conftest import assert_four_users, make_member, record_consent
 from tests.counting import assert_queries_do_not_grow
 from tests.crm.test_records import form_data, log_session
+from tests.factories import OperatorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -173,6 +176,58 @@ def test_the_history_page_does_not_query_per_row(world, company):
         sessions_listed,
         n=3,
     )
+
+
+def referral_changes(response) -> list[tuple]:
+    rows = response.context["page"].rows
+    return [
+        (row.record, change.old, change.new)
+        for row in rows
+        if row.record.startswith("Henvisning")
+        for change in row.changes
+        if change.label == "Status"
+    ]
+
+
+def test_the_senders_manager_sees_a_referral_sent_and_accepted(world, company, referral):
+    accept_referral(world.triage, referral)
+
+    changes = referral_changes(history(world, company))
+
+    record = "Henvisning: Erhvervshus Midtjylland"
+    assert changes == [(record, "Sendt", "Accepteret"), (record, "", "Sendt")]
+
+
+def test_a_manager_of_an_unrelated_operator_sees_no_referral(world, company, referral):
+    accept_referral(world.triage, referral)
+    unrelated = OperatorFactory(name="Skive Erhverv")
+    do_set_operator_municipalities(unrelated, [world.home])
+    manager = make_member(unrelated, Membership.Role.MANAGER)
+
+    response = history(world, company, manager)
+
+    assert referral_changes(response) == []
+    assert "Vækstpotentiale i eksport" not in response.text
+
+
+def test_the_history_page_does_not_query_per_referral(world, company, hub_consent):
+    def change(k):
+        with pghistory.context(user=world.consultant.pk, url="/test/"):
+            for _ in range(k):
+                referral = send_referral(
+                    world.consultant,
+                    company,
+                    sender_operator=world.local,
+                    target_operator=world.hub,
+                    reason="Eksport",
+                )
+                accept_referral(world.triage, referral)
+
+    def accepted(response) -> int:
+        return sum(new == "Accepteret" for _, _, new in referral_changes(response))
+
+    url = reverse("company-history", args=[company.pk])
+    assert_queries_do_not_grow(world.client_for(world.manager), url, change, accepted, n=3)
 
 
 def test_older_changes_are_on_the_next_page(world, company):
