@@ -24,8 +24,19 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.storage import default_storage
 from django.db import connection, models, transaction
-from django.db.models import CharField, DateField, Exists, F, Func, IntegerField, OuterRef, Q, Value
-from django.db.models.functions import Cast, Collate, Concat, ExtractYear, Left
+from django.db.models import (
+    CharField,
+    DateField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Collate, Concat, ExtractYear, Left, Lower
 from django.utils import timezone
 
 from crm import cpr
@@ -33,6 +44,7 @@ from crm.models import (
     Company,
     ContactPerson,
     ErasureRequest,
+    EventParticipant,
     Founder,
     ImportRecord,
     Notification,
@@ -371,12 +383,51 @@ def companies(ids) -> int:
     return len(ids)
 
 
+def pseudonym_of_email():
+    """A participant's e-mail replaced by one that names nobody but stays the same for every
+    registration with that e-mail (the programme indicators count a person by it:
+    ``contracts.indicators.participant_key``): the first such registration's id."""
+    first = (
+        EventParticipant.objects.annotate(key=Lower("email"))
+        .filter(key=Lower(OuterRef("email")))
+        .order_by("pk")
+        .values("pk")[:1]
+    )
+    return Concat(
+        Value("anonymiseret-"), Cast(Subquery(first), CharField()), Value("@anonymiseret.invalid")
+    )
+
+
+def participants(ids) -> int:
+    """Remove the typed name and e-mail of the participants ``ids`` without a company or
+    founder (those not yet done) and of every other registration with the same e-mail (a
+    person expires after the last event: ``crm.retention``), in their history too. Kept: the
+    event, attendance, municipality, the breakdowns and one person per e-mail, so the
+    programme indicators count the same. Returns how many registrations."""
+    people = EventParticipant.objects.filter(company__isnull=True, founder__isnull=True).exclude(
+        name=ANONYMISED
+    )
+    batch = people.filter(pk__in=ids)
+    emails = batch.exclude(email="").annotate(key=Lower("email")).values("key")
+    rows = people.annotate(key=Lower("email")).filter(Q(pk__in=ids) | Q(key__in=emails))
+    done = list(rows.values_list("pk", flat=True))
+    if not done:
+        return 0
+    rows = EventParticipant.objects.filter(pk__in=done)
+    rows.exclude(email="").update(email=pseudonym_of_email())
+    rows.update(name=ANONYMISED)
+    for history in history_of(EventParticipant, rows):
+        history.update(name=ANONYMISED, email="")
+    forget_undo([(EventParticipant, rows)])
+    forget_admin_log(EventParticipant, done)
+    return len(done)
+
+
 def register_core() -> None:
     """The core's own rows about a subject (the apps add theirs in their ``ready()``)."""
     from crm.models import (
         Consent,
         DevelopmentProject,
-        EventParticipant,
         GuidanceSession,
         ProgrammeEnrolment,
     )

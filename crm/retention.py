@@ -31,6 +31,7 @@ from crm.models import (
     Company,
     ContactPerson,
     ErasureRequest,
+    EventParticipant,
     Founder,
     RetentionRule,
 )
@@ -49,6 +50,8 @@ DEFAULT_YEARS = {
     Kind.CEASED_COMPANY: 5,
     # Bogføringsloven § 10: accounting records are kept five years after the financial year.
     Kind.CONTRACT_AUDIT: 5,
+    # A person at an event who never became a company or founder record: not followed on.
+    Kind.EVENT_PERSON: 3,
 }
 COUNTS_FROM = {
     Kind.FOUNDER: gettext_lazy("år efter seneste kontakt"),
@@ -58,9 +61,17 @@ COUNTS_FROM = {
     Kind.CONTRACT_AUDIT: gettext_lazy(
         "år efter kontraktperiodens slut holdes iværksættere, kontrakten betaler for, tilbage"
     ),
+    Kind.EVENT_PERSON: gettext_lazy("år efter personens seneste arrangement"),
 }
 ERASURE = "erasure"  # the phase that carries out waiting requests for erasure
-PHASES = [ERASURE, Kind.FOUNDER, Kind.FOUNDER_STARTED, Kind.CONTACT_LEFT, Kind.CEASED_COMPANY]
+PHASES = [
+    ERASURE,
+    Kind.FOUNDER,
+    Kind.FOUNDER_STARTED,
+    Kind.CONTACT_LEFT,
+    Kind.CEASED_COMPANY,
+    Kind.EVENT_PERSON,
+]
 BATCH_SIZE = 200  # records per transaction (and per regular expression of their values)
 
 
@@ -153,11 +164,23 @@ def due(kind: str, today: datetime.date) -> models.QuerySet:
         ).exclude(contacted_since("founder", since))
     if kind == Kind.CONTACT_LEFT:
         return ContactPerson.objects.filter(anonymised_at__isnull=True, left_on__lt=since)
+    if kind == Kind.EVENT_PERSON:
+        return event_people_due(since)
     return (
         Company.objects.filter(anonymised_at__isnull=True, created_at__lt=start_of(since))
         .exclude(status=Company.Status.ACTIVE)
         .exclude(contacted_since("company", since))
     )
+
+
+def event_people_due(since: datetime.date) -> models.QuerySet:
+    """Registrations of people without CVR/CPR (not yet anonymised) whose person, known by
+    the e-mail given, was at no event on or after ``since``."""
+    people = EventParticipant.objects.filter(company__isnull=True, founder__isnull=True).exclude(
+        name=anonymise.ANONYMISED
+    )
+    recent = people.filter(event__date__gte=since, email__iexact=OuterRef("email"))
+    return people.filter(event__date__lt=since).exclude(~Q(email="") & Exists(recent))
 
 
 def candidates(kind: str, today: datetime.date) -> models.QuerySet:
@@ -186,6 +209,7 @@ ANONYMISE = {
     Kind.FOUNDER_STARTED: anonymise.founders,
     Kind.CONTACT_LEFT: anonymise.contacts,
     Kind.CEASED_COMPANY: anonymise.companies,
+    Kind.EVENT_PERSON: anonymise.participants,
 }
 
 
@@ -257,6 +281,7 @@ MUNICIPALITY = {
     Kind.FOUNDER_STARTED: "municipality",
     Kind.CONTACT_LEFT: "company__municipality",
     Kind.CEASED_COMPANY: "municipality",
+    Kind.EVENT_PERSON: "event__municipality",
 }
 LABELS = {ERASURE: gettext_lazy("Anmodninger om sletning, der venter"), **dict(Kind.choices)}
 

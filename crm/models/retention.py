@@ -21,6 +21,7 @@ class RetentionRule(models.Model):
         CONTACT_LEFT = "contact_left", _("Kontaktperson, der er fratrådt")
         CEASED_COMPANY = "ceased_company", _("Ophørt virksomhed: noter og kontaktpersoner")
         CONTRACT_AUDIT = "contract_audit", _("Kontrakt med honorarer eller budget")
+        EVENT_PERSON = "event_person", _("Deltager i arrangement uden CVR/CPR")
 
     kind = models.CharField(_("type"), max_length=15, choices=Kind.choices, unique=True)
     years = models.PositiveSmallIntegerField(

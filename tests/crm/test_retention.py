@@ -9,9 +9,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from contracts.indicators import participant_key
 from contracts.models import Contract, Goal, PaymentRule, Snapshot
 from contracts.services import compute_attainment
-from crm import retention, services
+from crm import events, retention, services
 from crm.anonymise import ANONYMISED
 from crm.models import (
     AnonymisationRun,
@@ -19,6 +20,7 @@ from crm.models import (
     Consent,
     ContactPerson,
     ErasureRequest,
+    Event,
     EventParticipant,
     Founder,
     GuidanceSession,
@@ -281,6 +283,54 @@ def test_contact_persons_who_left_and_a_ceased_companys_notes_are_anonymised(wor
     assert GuidanceSession.objects.get(company=company).content == ""
     assert ContactPerson.objects.get(pk=staying.pk).name == ANONYMISED
     assert Company.objects.get(pk=company.pk).name == company.name  # the register's facts stay
+
+
+def an_event(world, day: datetime.date):
+    event = events.do_create_event(
+        world.consultant, operator=world.local, title="Start egen virksomhed", kind="course",
+        date=TODAY, place="Viborg Bibliotek", municipality=world.home, themes=["start_up"],
+        hours=3,
+    )  # fmt: skip
+    Event.objects.filter(pk=event.pk).update(date=day)
+    return event
+
+
+def ida_at(world, event):
+    return events.do_register_participant(
+        world.consultant, event, name="Ida Idé", email="Ida@example.dk", municipality=world.home,
+        sex="F", age_band="18_30",
+    )  # fmt: skip
+
+
+def test_a_person_at_an_event_who_never_became_a_record_is_anonymised_after_three_years(
+    world, company
+):
+    first = an_event(world, datetime.date(2023, 6, 1))
+    ida = ida_at(world, first)
+    registered = events.do_register_participant(world.consultant, first, company=company)
+    later = an_event(world, datetime.date(2023, 12, 1))
+    again = ida_at(world, later)
+    again.email = "ida@EXAMPLE.dk"
+    again.save()
+
+    def people() -> int:
+        return len(set(EventParticipant.objects.values_list(participant_key(), flat=True)))
+
+    counted = people()
+    assert counted == 2  # the company and Ida
+
+    assert run().counts["event_person"] == 0  # her last event is less than three years ago
+    Event.objects.filter(pk=later.pk).update(date=datetime.date(2023, 11, 29))
+    assert run().counts["event_person"] == 2
+
+    for kept in EventParticipant.objects.filter(pk__in=[ida.pk, again.pk]):
+        assert (kept.name, kept.sex, kept.age_band) == (ANONYMISED, "F", "18_30")
+        assert kept.email == f"anonymiseret-{ida.pk}@anonymiseret.invalid"
+    assert people() == counted  # the indicators count her once still
+    history = repr(list(EventParticipant.pgh_event_model.objects.values())).lower()
+    assert "ida idé" not in history and "ida@example.dk" not in history
+    assert EventParticipant.objects.get(pk=registered.pk).company == company
+    assert run().total == 0
 
 
 # --- Erasure on request ----------------------------------------------------------------------
