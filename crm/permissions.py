@@ -24,6 +24,9 @@ AUDIT = "view_audit_trail"
 # Managers erase a person on request and see what the nightly anonymisation will do
 # (crm.retention).
 ERASE = "erase_personal_data"
+# Managers set up their operator's own user survey and read its response rates and comments
+# (contracts.surveys).
+SURVEYS = "manage_surveys"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Membership.Role.CONSULTANT: frozenset({MEMBER, "view_records", "change_records"}),
@@ -37,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             CONSENT_LOG,
             AUDIT,
             ERASE,
+            SURVEYS,
         }
     ),
     Membership.Role.TRIAGE: frozenset(

@@ -253,6 +253,10 @@ class ContactPerson(models.Model):
     education = models.CharField(_("uddannelse"), max_length=200, blank=True)
     phone = models.CharField(_("telefon"), max_length=30, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
+    # The operators' own user survey (contracts.surveys) writes only to those who said yes.
+    survey_consent = models.BooleanField(
+        _("må kontaktes med spørgeskema om vejledningen"), default=False
+    )
     left_on = models.DateField(
         _("fratrådt den"),
         null=True,
@@ -298,6 +302,9 @@ class Founder(models.Model):
     city = models.CharField(_("by"), max_length=100, blank=True)
     phone = models.CharField(_("telefon"), max_length=30, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
+    survey_consent = models.BooleanField(
+        _("må kontaktes med spørgeskema om vejledningen"), default=False
+    )
     education = models.CharField(_("uddannelse"), max_length=200, blank=True)
     municipality = models.ForeignKey(
         Municipality,

@@ -120,6 +120,7 @@ class Municipality(models.Model):
             ("view_consent_access", _("Ser hvem der har læst operatørens oplysninger")),
             ("view_audit_trail", _("Ser ændringshistorik og adgangslogge, besvarer indsigt")),
             ("erase_personal_data", _("Sletter personoplysninger på anmodning")),
+            ("manage_surveys", _("Styrer egen brugerundersøgelse, ser svarprocent og kommentarer")),
         ]
 
     def __str__(self) -> str:
