@@ -199,7 +199,12 @@ class GoalTarget(models.Model):
 
 
 class Evaluation(models.Model):
-    """One answer to the national user evaluation (brugerevaluering)."""
+    """One answer to the national user evaluation (brugerevaluering) or to an operator's own
+    survey (``contracts.surveys``): the same questions, counted by the same rules."""
+
+    class Origin(models.TextChoices):
+        NATIONAL = "national", _("Den nationale brugerevaluering")
+        OWN = "own", _("Egen brugerundersøgelse")
 
     class Satisfaction(models.TextChoices):
         VERY = "very", _("Meget tilfreds")
@@ -248,6 +253,11 @@ class Evaluation(models.Model):
         _("brug af henvisning"), max_length=8, choices=Referral.Uptake.choices, blank=True
     )
     source = models.CharField(max_length=100, blank=True)
+    origin = models.CharField(
+        _("svarkilde"), max_length=8, choices=Origin.choices, default=Origin.NATIONAL
+    )
+    # The own survey's optional comment (free text: emptied when its subject is anonymised).
+    comment = models.TextField(_("kommentar"), blank=True)
     # Made up by the demo: every page and PDF that counts it says so.
     is_demo = models.BooleanField(_("demo-svar"), default=False)
 
@@ -382,3 +392,7 @@ class BudgetTransfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.from_line} → {self.to_line}"
+
+
+# The own user survey's models live in their package; imported here so Django registers them.
+from contracts.surveys.models import SurveyInvitation, SurveySettings  # noqa: E402, F401
