@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
-from crm.models import Consent, Membership, Municipality
+from crm.models import Consent, Membership, Municipality, Operator
 from crm.models.records import operator_ids_of, works_with
 
 # Held by every role in the operator's municipalities: it is what "your municipality" means.
@@ -90,6 +90,18 @@ def access_municipality(user, perm: str, *, code: str) -> Municipality:
         raise Http404
     check_municipality_perm(user, perm, municipality)
     return municipality
+
+
+def access_operator(user, perm: str, *, pk: int) -> Operator:
+    """An operator the user works for, when a role of the user's in it holds ``perm`` (its
+    own survey, its settings): 404 for another operator's staff, 403 for its staff without
+    the right. A right held through another operator of the same municipality does not count."""
+    if pk not in operator_ids_of(user):
+        raise Http404
+    roles = Membership.objects.filter(user=user, operator_id=pk).values_list("role", flat=True)
+    if not any(perm in ROLE_PERMISSIONS[role] for role in roles):
+        raise PermissionDenied
+    return Operator.objects.get(pk=pk)
 
 
 def roles_of(user) -> set[str]:

@@ -4,6 +4,7 @@ goal comments. Forms shape input only; the rules are in reporting.services."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from contracts.surveys.models import SurveySettings
 from crm.forms import DateInput
 from crm.models import Municipality
 
@@ -76,4 +77,55 @@ class AccessLogFilter(PeriodForm):
         data = super().clean()
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             raise forms.ValidationError(_("Periodens fra-dato ligger efter til-datoen."))
+        return data
+
+
+class SurveySettingsForm(forms.ModelForm):
+    """The operator's own user survey, as its managers set it up (issue 17)."""
+
+    delay_days = forms.IntegerField(
+        label=_("Dage efter vejledningen"),
+        min_value=0,
+        max_value=60,
+        help_text=_("Spørgeskemaet sendes så mange dage efter en fuld vejledning (0–60)."),
+    )
+    interval_months = forms.IntegerField(
+        label=_("Højst én undersøgelse pr. virksomhed eller iværksætter pr. (måneder)"),
+        min_value=0,
+        max_value=36,
+        help_text=_("0: hver fulde vejledning kan give et spørgeskema."),
+    )
+    reminder_after_days = forms.IntegerField(
+        label=_("Påmindelse efter (dage)"),
+        min_value=1,
+        max_value=89,
+        help_text=_("Én påmindelse, hvis der ikke er svaret så mange dage efter udsendelsen."),
+    )
+    valid_days = forms.IntegerField(
+        label=_("Linket gælder i (dage)"), min_value=1, max_value=90, help_text=_("1–90 dage.")
+    )
+
+    class Meta:
+        model = SurveySettings
+        fields = [
+            "enabled",
+            "delay_days",
+            "interval_months",
+            "reminder_after_days",
+            "valid_days",
+            "after_referrals",
+        ]
+        labels = {
+            "enabled": _("Send spørgeskemaet efter fulde vejledninger"),
+            "after_referrals": _("Send det også efter afsluttede henvisninger til os"),
+        }
+
+    def clean(self):
+        data = super().clean()
+        reminder, valid = data.get("reminder_after_days"), data.get("valid_days")
+        if reminder is not None and valid is not None and reminder >= valid:
+            self.add_error(
+                "reminder_after_days",
+                _("Påmindelsen skal sendes, før linket udløber: færre dage end linket gælder."),
+            )
         return data

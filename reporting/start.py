@@ -14,6 +14,7 @@ from crm.queries import follow_ups_due
 from referrals.calendar import add_working_days
 from referrals.models import OPEN_STATES
 from referrals.queries import referrals_visible_to, triage_queue
+from reporting import surveys
 from reporting.queries import READING_FIELDS, STATUS_LABELS, Reading
 
 LISTED = 10  # rows of a start page's table; the whole list is one link away
@@ -56,11 +57,11 @@ def triage_start(user, today: datetime.date) -> dict:
 
 def manager_start(user, today: datetime.date) -> dict:
     """The team's month so far (sessions and hours per consultant of the operators the user
-    manages) and the managed contracts' goals against their plan."""
+    manages), the managed contracts' goals against their plan, and each operator's response
+    rate to its own user survey this month."""
     month = today.replace(day=1)
-    sessions = GuidanceSession.objects.filter(
-        operator__in=managed_operators(user), date__range=(month, today)
-    )
+    operators = list(managed_operators(user).order_by("name"))
+    sessions = GuidanceSession.objects.filter(operator__in=operators, date__range=(month, today))
     per_consultant = (
         sessions.values(
             "consultants__first_name", "consultants__last_name", "consultants__username"
@@ -74,6 +75,7 @@ def manager_start(user, today: datetime.date) -> dict:
         "team": list(per_consultant),
         "team_total": sessions.aggregate(sessions=Count("pk"), hours=hours),
         "contracts": contract_goals(managed_contracts(user), today),
+        "surveys": surveys.this_month(operators, today),
     }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reporting import logs, views
+from reporting import logs, survey_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),  # each role's start page (reporting reads every app)
@@ -26,6 +26,12 @@ urlpatterns = [
     path("rapporter/raekker/<str:kind>/", views.goal_rows, name="goal-rows"),
     path("rapporter/aktivitet/", views.activity_dashboard, name="activity-dashboard"),
     path("rapporter/min-maaned/", views.my_month, name="my-month"),
+    # The operator's own user survey, for its managers (reporting/survey_views.py).
+    path(
+        "rapporter/brugerundersoegelse/<int:pk>/",
+        survey_views.survey_overview,
+        name="survey-overview",
+    ),
     path("rapporter/virksomhed/<int:pk>/pdf/", views.company_report, name="company-report"),
     path(
         "rapporter/ivaerksaetter/<int:pk>/indsigt/",

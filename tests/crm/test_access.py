@@ -120,6 +120,8 @@ REPORTING_PAGES = [
     "report-publish",
     # The rows behind a number: tests/reporting/test_dashboard.py.
     "goal-rows",
+    # The operator's own user survey for its managers: tests/reporting/test_surveys.py.
+    "survey-overview",
 ]
 UNSCOPED_API = [
     "api-root",
