@@ -67,6 +67,7 @@ def rule_messages() -> dict[str, str]:
     wrong |= {"hours_before": SESSION_MAX_HOURS + 1, "kind": GuidanceSession.Kind.FULL}
     errors = session_rule_errors(wrong, today=today)
     too_old = session_rule_errors({"date": datetime.date(1900, 1, 1)}, today=today)
+    no_hours = session_rule_errors({"kind": GuidanceSession.Kind.FULL}, today=today)
     hours = SessionForm.base_fields["hours_before"]
     field = GuidanceSession._meta.get_field("hours_before")
     return {
@@ -76,7 +77,7 @@ def rule_messages() -> dict[str, str]:
         "screening": errors["screening_result"],
         "hours_limit": errors["hours_before"],
         "content": errors["content"],
-        "no_hours": errors["hours_during"],
+        "no_hours": no_hours["hours_during"],
         "required": str(hours.error_messages["required"]),
         "number": refusal(hours.clean, "x"),
         "hours_decimals": refusal(hours.clean, "1.25"),

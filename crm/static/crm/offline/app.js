@@ -146,11 +146,14 @@
   // --- Subjects: the bundle's companies and founders and the companies waiting in the outbox
 
   function subjects() {
-    var b = state.bundle || { companies: [], founders: [] };
+    var b = state.bundle || { companies: [], founders: [], municipalities: [] };
+    var names = {};
+    (b.municipalities || []).forEach(function (m) { names[m.id] = m.name; });
     var list = b.companies.map(function (c) {
+      var municipality = names[c.municipality] || "";
       return { key: "company:" + c.id, kind: "company", id: c.id, version: c.version, name: c.name, cvr: c.cvr,
-               detail: [c.cvr, c.city, c.municipality].filter(Boolean).join(" · "),
-               words: fold([c.name, c.cvr, c.address, c.postcode, c.city, c.municipality].join(" ")) };
+               detail: [c.cvr, c.city, municipality].filter(Boolean).join(" · "),
+               words: fold([c.name, c.cvr, c.address, c.postcode, c.city, municipality].join(" ")) };
     });
     state.outbox.filter(function (i) { return i.kind === "company"; }).forEach(function (i) {
       var name = fmt(T.new_company, { cvr: i.cvr });
@@ -159,8 +162,8 @@
     });
     b.founders.forEach(function (f) {
       list.push({ key: "founder:" + f.id, kind: "founder", id: f.id, version: f.version, name: f.name,
-                  detail: [T.founder, f.cpr_masked, f.municipality].filter(Boolean).join(" · "),
-                  words: fold([f.name, f.municipality].join(" ")) });
+                  detail: [T.founder, f.cpr_masked, names[f.municipality]].filter(Boolean).join(" · "),
+                  words: fold([f.name, names[f.municipality]].join(" ")) });
     });
     return list;
   }
