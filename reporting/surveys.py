@@ -155,7 +155,9 @@ def comment_line(evaluation: Evaluation) -> CommentLine:
 
 
 def consultants_of(evaluation: Evaluation) -> list:
-    """The people an answer is about, as ``consultant_columns`` counts them."""
+    """The people an answer is about, as ``consultant_columns`` counts them. An anonymous
+    answer has none: it is linked neither to its invitation nor to its session, which would
+    name its subject (``contracts.surveys.services.identity``)."""
     invitation = getattr(evaluation, "invitation", None)
     if invitation is None:
         return []

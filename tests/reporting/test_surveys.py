@@ -56,19 +56,20 @@ def invite(world, *, sent_at, session=None, referral=None, answered=False, opera
 
 
 def answer(invitation, *, comment, answered_on, with_subject=True, nps=9):
-    """An own-survey answer to ``invitation``; stored with its subject or anonymously."""
+    """An own-survey answer to ``invitation`` as ``contracts.surveys.services.do_answer``
+    stores it: with its subject, session and invitation, or anonymously (none of them)."""
     evaluation = Evaluation.objects.create(
         operator=invitation.operator,
         origin=Evaluation.Origin.OWN,
         company=invitation.company if with_subject else None,
-        session=invitation.session,
+        session=invitation.session if with_subject else None,
         municipality=invitation.municipality,
         answered_on=answered_on,
         satisfaction=Evaluation.Satisfaction.VERY,
         nps=nps,
         comment=comment,
     )
-    invitation.evaluation = evaluation
+    invitation.evaluation = evaluation if with_subject else None
     invitation.answered_at = invitation.answered_at or at_noon(answered_on)
     invitation.save(update_fields=["evaluation", "answered_at"])
     return evaluation
@@ -180,6 +181,8 @@ def test_an_anonymous_answer_shows_no_name(world, company, bo):
     assert "Gerne igen" in response.text
     assert "Anonym besvarelse" in response.text
     assert company.name not in response.text
+    (line,) = response.context["comments"]
+    assert (line.subject, line.consultants) == (None, [])
 
 
 def test_national_answers_and_other_operators_comments_are_not_listed(world, company, bo):
