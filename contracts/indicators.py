@@ -38,6 +38,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Concat, Lower
 from django.utils.translation import gettext_lazy as _
 
+from contracts.models import Evaluation
 from crm.models import Company, Event, EventParticipant, Founder, GuidanceSession, Network, Theme
 from crm.models.records import DevelopmentProject, GrowthLevel, ProgrammeEnrolment
 from crm.subjects import SUBJECTS, rural_target_group, subject_filter
@@ -126,6 +127,9 @@ PARAMETERS: dict[str, Parameter] = {
         "choices",
         (("very", _("Meget tilfreds")), ("satisfied", _("Tilfreds"))),
     ),
+    # Which survey answers a goal counts: the national evaluation's, the operators' own
+    # survey's (contracts.surveys), or (none chosen) both.
+    "sources": Parameter(_("Svarkilder der tæller"), "choices", tuple(Evaluation.Origin.choices)),
     "growth_ambitions": Parameter(
         _("Kun iværksættere og virksomheder med vækstambitioner"), "bool"
     ),
@@ -1158,17 +1162,25 @@ GROWTH_AMBITION = (
 
 
 def evaluations_in(
-    period, municipality_ids, operator_ids, *, segment=None, themes=None, growth_ambitions=False
+    period,
+    municipality_ids,
+    operator_ids,
+    *,
+    segment=None,
+    themes=None,
+    growth_ambitions=False,
+    sources=None,
 ):
     """Answers about the measured operators' guidance (``Evaluation.operator`` is the
-    operator whose guidance was evaluated)."""
-    from contracts.models import Evaluation
-
+    operator whose guidance was evaluated), from the ``sources`` (``Evaluation.Origin``;
+    none given: every source)."""
     rows = Evaluation.objects.filter(
         answered_on__range=(period.start, period.end),
         municipality__in=municipality_ids,
         operator__in=operator_ids,
     )
+    if sources:
+        rows = rows.filter(origin__in=sources)
     filters = {"segment": segment, "themes__overlap": themes}
     rows = rows.filter(**{key: value for key, value in filters.items() if value is not None})
     if growth_ambitions:  # seed 001 §7: founders, new companies, and companies with ambitions
@@ -1195,6 +1207,7 @@ def satisfaction_share(
     segment=None,
     themes=None,
     growth_ambitions=False,
+    sources=None,
 ) -> Result:
     """Seed 002, Mål 3: "Mindst 80 pct. ... angiver ..., at de er 'Meget tilfredse' med
     erhvervshusmedarbejderens faglige kompetencer" (answers=very); seed 001 §7: "Mere end 80%
@@ -1207,6 +1220,7 @@ def satisfaction_share(
         segment=segment,
         themes=themes,
         growth_ambitions=growth_ambitions,
+        sources=sources,
     )
     return share_of_answers(rows, "satisfaction", answers, municipality_ids)
 
@@ -1221,10 +1235,12 @@ def satisfaction_share(
     denominator=_("svar med score"),
     is_share=True,
 )
-def nps(period, municipality_ids, operator_ids, *, segment=None, themes=None) -> Result:
+def nps(
+    period, municipality_ids, operator_ids, *, segment=None, themes=None, sources=None
+) -> Result:
     """Seed 002, Mål 3: "Net Promotor Score (NPS) på mindst 70"."""
     rows = evaluations_in(
-        period, municipality_ids, operator_ids, segment=segment, themes=themes
+        period, municipality_ids, operator_ids, segment=segment, themes=themes, sources=sources
     ).filter(nps__isnull=False)
     aggregates = {
         "promoters": Count("pk", filter=Q(nps__gte=9)),
@@ -1254,10 +1270,14 @@ def nps(period, municipality_ids, operator_ids, *, segment=None, themes=None) ->
     denominator=_("svar på spørgsmålet om effekt"),
     is_share=True,
 )
-def effect_share(period, municipality_ids, operator_ids, *, themes=None, segment=None) -> Result:
+def effect_share(
+    period, municipality_ids, operator_ids, *, themes=None, segment=None, sources=None
+) -> Result:
     """Seed 002, Mål 5-7: "vurderer 70 pct. ... at vejledningen 'I høj grad' forventes at
     have en positiv effekt" - overall, or for themes=[green] / themes=[digital]."""
-    rows = evaluations_in(period, municipality_ids, operator_ids, themes=themes, segment=segment)
+    rows = evaluations_in(
+        period, municipality_ids, operator_ids, themes=themes, segment=segment, sources=sources
+    )
     return share_of_answers(rows, "effect", ["high"], municipality_ids)
 
 

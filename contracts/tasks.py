@@ -69,3 +69,12 @@ def compute_all_active_contracts() -> int:
         callback = record_attainment_summary.s(today).set(task_id=summary_task_id(today))
         chord(header)(callback)
     return len(ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_surveys() -> dict:
+    """Beat, hourly: the own user survey's invitations, e-mails, reminders and expiries
+    (``contracts.surveys.sending``; safe to run twice at once)."""
+    from contracts.surveys import sending
+
+    return sending.run().__dict__

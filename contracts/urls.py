@@ -1,8 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 
 from contracts import views
 
 urlpatterns = [
+    path("", include("contracts.surveys.urls")),  # the own survey's public answer page
     path("kontrakter/", views.contract_list, name="contract-list"),
     path("kontrakter/ny/", views.contract_create, name="contract-create"),
     path("kontrakter/definitioner/", views.indicator_catalogue, name="indicator-catalogue"),

@@ -172,6 +172,12 @@ def kept_cpr(token: str) -> str:
         return ""
 
 
+# The operators' own user survey (contracts.surveys) e-mails only those who said yes.
+SURVEY_CONSENT_HELP = _(
+    "Personen har sagt ja til et kort spørgeskema pr. e-mail om vejledningen (kan altid afmeldes)."
+)
+
+
 class FounderForm(VersionedModelForm):
     cpr_number = forms.CharField(
         label=_("CPR-nummer"),
@@ -190,12 +196,14 @@ class FounderForm(VersionedModelForm):
             "city",
             "phone",
             "email",
+            "survey_consent",
             "education",
             "municipality",
             "born_abroad",
         ]
         help_texts = {
-            "born_abroad": _("Frivilligt, kun til programmers indberetning (fx EU-programmer).")
+            "born_abroad": _("Frivilligt, kun til programmers indberetning (fx EU-programmer)."),
+            "survey_consent": SURVEY_CONSENT_HELP,
         }
 
     def __init__(self, *args, user, **kwargs):
@@ -368,7 +376,8 @@ class ConsentCorrectionForm(ConsentForm):
 class ContactForm(VersionedModelForm):
     class Meta:
         model = ContactPerson
-        fields = ["name", "role", "education", "phone", "email", "left_on"]
+        fields = ["name", "role", "education", "phone", "email", "survey_consent", "left_on"]
+        help_texts = {"survey_consent": SURVEY_CONSENT_HELP}
         widgets = {"left_on": DateInput()}
 
 

@@ -294,6 +294,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.tasks.run_retention",
         "schedule": crontab(hour=3, minute=45),  # nightly, after the attainment snapshots
     },
+    "surveys": {
+        "task": "contracts.tasks.send_surveys",
+        "schedule": crontab(minute=5),  # hourly; a session is surveyed at most once
+    },
 }
 
 # The company register (crm.register): Erhvervsstyrelsen's system-to-system access and/or

@@ -186,7 +186,15 @@ RETENTION_PAGES = [
     "retention-plan",
 ]
 # The subject's one-time consent link: no login, a valid link (tests/crm/test_consent_evidence.py).
-PUBLIC = ["login", "logout", "set_language", "consent-confirm"]
+PUBLIC = [
+    "login",
+    "logout",
+    "set_language",
+    "consent-confirm",
+    # The own survey's answer and unsubscribe pages (tests/contracts/test_surveys.py).
+    "survey-answer",
+    "survey-unsubscribe",
+]
 # The caller's own second factor and tokens, no municipality: tests/crm/test_login_hardening.py
 # and tests/crm/test_tokens.py (anonymous to the login page, another user's token 404).
 OWN_ACCOUNT = [
