@@ -253,11 +253,16 @@ class Evaluation(models.Model):
         _("brug af henvisning"), max_length=8, choices=Referral.Uptake.choices, blank=True
     )
     source = models.CharField(max_length=100, blank=True)
+    # Defaults in the database too: the import and the benchmark insert with SQL of their own.
     origin = models.CharField(
-        _("svarkilde"), max_length=8, choices=Origin.choices, default=Origin.NATIONAL
+        _("svarkilde"),
+        max_length=8,
+        choices=Origin.choices,
+        default=Origin.NATIONAL,
+        db_default=Origin.NATIONAL,
     )
     # The own survey's optional comment (free text: emptied when its subject is anonymised).
-    comment = models.TextField(_("kommentar"), blank=True)
+    comment = models.TextField(_("kommentar"), blank=True, default="", db_default="")
     # Made up by the demo: every page and PDF that counts it says so.
     is_demo = models.BooleanField(_("demo-svar"), default=False)
 
