@@ -10,15 +10,17 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action, api_view
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from crm import concurrency, consents, filters
+from crm import concurrency, consents, filters, idempotency, register, register_sync
 from crm import serializers as shapes
 from crm.models import (
     Company,
@@ -158,6 +160,7 @@ class ServiceErrors:
 
 class RecordViewSet(
     ServiceErrors,
+    idempotency.IdempotentCreate,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -215,7 +218,12 @@ class LogsConsentReads:
         return response
 
 
-class CompanyViewSet(concurrency.VersionedUpdate, mixins.UpdateModelMixin, RecordViewSet):
+class CompanyViewSet(
+    idempotency.IdempotentUpdate,
+    concurrency.VersionedUpdate,
+    mixins.UpdateModelMixin,
+    RecordViewSet,
+):
     """Companies: their registry facts are visible to everyone with "view_records" in the
     company's municipality."""
 
@@ -233,9 +241,61 @@ class CompanyViewSet(concurrency.VersionedUpdate, mixins.UpdateModelMixin, Recor
             self.request.user, serializer.instance, **serializer.validated_data
         )
 
+    @extend_schema(
+        request=shapes.CompanyFromRegisterSerializer,
+        responses={
+            201: shapes.RegisteredCompanySerializer,
+            200: shapes.RegisteredCompanySerializer,
+            409: OpenApiResponse(description="Registered already, outside your municipalities."),
+            503: OpenApiResponse(description="The company register does not answer."),
+        },
+        parameters=[idempotency.KEY_PARAMETER],
+    )
+    @action(detail=False, methods=["post"], url_path="from-register")
+    def from_register(self, request):
+        """Register a company by its CVR number, its facts from the company register (201).
+        Registered already: 200 with ``existing: true`` where you may see it, else 409. The
+        register away: 503 (try again later); in a municipality not yours: 404."""
+        return idempotency.once(request, lambda: self.register_company(request))
+
+    def register_company(self, request) -> Response:
+        form = shapes.CompanyFromRegisterSerializer(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        try:
+            company = register_sync.do_register_company(request.user, **form.validated_data)
+        except DuplicateRecord as error:
+            return self.registered_already(error)
+        except register.RegisterUnavailable:
+            raise RegisterDown from None
+        except NotAllowed as error:  # as the company form's lookup: not in your municipalities
+            raise NotFound(str(error)) from None
+        company.existing = False
+        return Response(shapes.RegisteredCompanySerializer(company).data, status=201)
+
+    def registered_already(self, error: DuplicateRecord) -> Response:
+        company = self.get_queryset().filter(pk=error.existing.pk).first()
+        if company is None:
+            body = {
+                "detail": _("%(detail)s Den ligger i en kommune, du ikke har adgang til.")
+                % {"detail": error}
+            }
+            return Response(body, status=409)
+        company.existing = True
+        return Response(shapes.RegisteredCompanySerializer(company).data)
+
+
+class RegisterDown(APIException):
+    status_code = 503
+    default_detail = _lazy("CVR-registret svarer ikke; prøv igen senere.")
+    default_code = "register_unavailable"
+
 
 class ContactPersonViewSet(
-    concurrency.VersionedUpdate, LogsConsentReads, mixins.UpdateModelMixin, RecordViewSet
+    idempotency.IdempotentUpdate,
+    concurrency.VersionedUpdate,
+    LogsConsentReads,
+    mixins.UpdateModelMixin,
+    RecordViewSet,
 ):
     """Contact persons; the company is named on create and stays."""
 
@@ -256,7 +316,11 @@ class ContactPersonViewSet(
 
 
 class FounderViewSet(
-    concurrency.VersionedUpdate, LogsConsentReads, mixins.UpdateModelMixin, RecordViewSet
+    idempotency.IdempotentUpdate,
+    concurrency.VersionedUpdate,
+    LogsConsentReads,
+    mixins.UpdateModelMixin,
+    RecordViewSet,
 ):
     """Founders before start. The CPR number is written once, on create, and never returned."""
 
@@ -293,7 +357,11 @@ class FounderViewSet(
 
 
 class GuidanceSessionViewSet(
-    concurrency.VersionedUpdate, LogsConsentReads, mixins.UpdateModelMixin, RecordViewSet
+    idempotency.IdempotentUpdate,
+    concurrency.VersionedUpdate,
+    LogsConsentReads,
+    mixins.UpdateModelMixin,
+    RecordViewSet,
 ):
     """Guidance sessions: those the caller's operator logged, and others' only where the
     subject consented to share them (``crm.queries.sessions_visible_to``). Only the operator
@@ -309,6 +377,21 @@ class GuidanceSessionViewSet(
 
     def get_queryset(self):
         return sessions_visible_to(self.request.user).prefetch_related(*self.prefetch)
+
+    @extend_schema(
+        responses={
+            201: shapes.GuidanceSessionSerializer,
+            412: OpenApiResponse(
+                concurrency.StaleSerializer,
+                description="company_version/founder_version: the subject changed since.",
+            ),
+        }
+    )
+    def create(self, request, *args, **kwargs):
+        """Log a session. With ``company_version`` (or ``founder_version``), the subject's
+        ETag as the caller read it: 412 and what changed if it changed since, nothing
+        written."""
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -370,7 +453,11 @@ class NetworkViewSet(RecordViewSet):
 
 
 class DevelopmentProjectViewSet(
-    concurrency.VersionedUpdate, LogsConsentReads, mixins.UpdateModelMixin, RecordViewSet
+    idempotency.IdempotentUpdate,
+    concurrency.VersionedUpdate,
+    LogsConsentReads,
+    mixins.UpdateModelMixin,
+    RecordViewSet,
 ):
     """Development projects; status and amount granted change over time, the company stays."""
 

@@ -282,7 +282,7 @@ def as_api_error(exc):
     """The API's answer to a refusal of this module (else ``exc`` itself)."""
     if isinstance(exc, StaleRecord):
         changes = [{"field": c.label, "old": c.old, "new": c.new} for c in exc.changes]
-        return PreconditionFailed({"detail": str(exc), "changes": changes})
+        return PreconditionFailed({"detail": str(exc), "changes": changes, "version": exc.version})
     if isinstance(exc, Conflict):
         return ConflictError(str(exc))
     return exc
@@ -310,6 +310,7 @@ class ChangeSerializer(serializers.Serializer):
 class StaleSerializer(serializers.Serializer):
     detail = serializers.CharField()
     changes = ChangeSerializer(many=True)
+    version = serializers.CharField(help_text="The record's version now (its ETag).")
 
 
 WRITES = ("update", "partial_update")

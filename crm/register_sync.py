@@ -11,10 +11,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm import impact, register
+from crm import concurrency, impact, register
 from crm.models import Company, IndustryCode, Municipality, ProductionUnit, RegisterRefresh
 from crm.register import RegisterCompany, RegisterUnavailable
-from crm.services import NotAllowed
+from crm.services import DomainError, NotAllowed, do_create_company
 
 HISTORY_SOURCE = "cvr-register"  # the change history names the register as the source
 # What the register decides; everything else on a company is the consultants'.
@@ -210,3 +210,46 @@ def remember_progress(company_id: int, *, changed: bool) -> None:
     RegisterRefresh.objects.filter(pk=1).update(
         after_company_id=company_id, checked=F("checked") + 1, changed=F("changed") + int(changed)
     )
+
+
+def do_register_company(user, cvr: str, *, municipality: Municipality | None = None) -> Company:
+    """Register the company with CVR number ``cvr`` from the register's facts alone (the phone
+    app's new company, typed offline). ``municipality``: where the register names none.
+    Refuses a CVR number registered already (``DuplicateRecord``, before asking the register)
+    and a company in a municipality the user may not register in (``NotAllowed``); raises
+    ``RegisterUnavailable`` when the register does not answer. Side effect: the production
+    units are read after the commit (crm.tasks.refresh_company_from_register)."""
+    from crm.tasks import refresh_company_from_register
+
+    same = Company.objects.filter(cvr=cvr)
+    concurrency.check_not_registered(same, _("CVR-nummeret er allerede registreret."))
+    found = register.look_up_cvr(cvr)
+    check_can_fill(user, found)
+    values = {name: value for name, value in register_values(found).items() if value is not None}
+    values["municipality"] = values.get("municipality") or municipality
+    if values["municipality"] is None:
+        raise DomainError(
+            _("CVR-registret angiver ingen kommune for %(name)s: vælg kommunen.")
+            % {"name": found.name}
+        )
+    company = do_create_company(
+        user,
+        cvr=found.cvr,
+        p_number=free_p_number(main_p_number(found)),
+        started_on=found.started_on,
+        register_source=found.source,
+        register_checked_at=timezone.now(),
+        **values,
+    )
+    transaction.on_commit(lambda: refresh_company_from_register.delay(company.pk))
+    return company
+
+
+def free_p_number(p_number: str) -> str:
+    """The register's main P-number, unless the CRM has it on another company (the refresh
+    then settles whose it is)."""
+    try:
+        check_p_number_free(p_number, None)
+    except ValidationError:
+        return ""
+    return p_number

@@ -187,7 +187,17 @@ class ContactPersonSerializer(FixedOnUpdate, serializers.ModelSerializer):
 
     class Meta:
         model = ContactPerson
-        fields = ["id", "company", "name", "role", "education", "phone", "email", "left_on"]
+        fields = [
+            "id",
+            "company",
+            "name",
+            "role",
+            "education",
+            "phone",
+            "email",
+            "survey_consent",
+            "left_on",
+        ]
 
 
 class FounderSerializer(serializers.ModelSerializer):
@@ -210,6 +220,7 @@ class FounderSerializer(serializers.ModelSerializer):
             "city",
             "phone",
             "email",
+            "survey_consent",
             "education",
             "municipality",
             "municipality_code",
@@ -221,7 +232,10 @@ class FounderSerializer(serializers.ModelSerializer):
         read_only_fields = ["company", "company_started_on", "created_at"]
 
     # Born abroad is purpose-bound (seed 004's breakdowns): with the details, not without.
-    PRIVATE = ["address", "postcode", "city", "phone", "email", "education", "born_abroad"]
+    PRIVATE = [
+        *("address", "postcode", "city", "phone", "email", "survey_consent", "education"),
+        "born_abroad",
+    ]
 
     def to_representation(self, founder):
         """Without consent, other operators get the registry facts only (``details_shared``,
@@ -273,6 +287,9 @@ class GuidanceSessionSerializer(SubjectSerializer):
     consultants = ScopedPrimaryKeyRelatedField(colleagues_of, many=True, required=False)
     municipality_code = serializers.CharField(source="municipality.code", read_only=True)
     screening_result = OptionalGrowthLevelField()
+    # The subject's version as the phone app read it (crm.concurrency): 412 if it changed since.
+    company_version = serializers.CharField(write_only=True, required=False, max_length=64)
+    founder_version = serializers.CharField(write_only=True, required=False, max_length=64)
     fixed_on_update = ("company", "founder", "operator")
 
     class Meta:
@@ -299,11 +316,17 @@ class GuidanceSessionSerializer(SubjectSerializer):
             "follow_up_on",
             "created_by",
             "created_at",
+            "company_version",
+            "founder_version",
         ]
         read_only_fields = ["municipality", "created_by", "created_at"]
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
+        versions = {kind: attrs.pop(f"{kind}_version", "") for kind in ("company", "founder")}
+        if not self.instance:  # on create: the version of the session's own subject
+            kind = "company" if isinstance(attrs["subject"], Company) else "founder"
+            attrs["subject_version"] = versions[kind]
         # On update the session's own municipality: the subject's as it was on the day.
         municipality = (
             self.instance.municipality if self.instance else attrs["subject"].municipality
@@ -456,3 +479,20 @@ class ProgrammeEnrolmentSerializer(SubjectSerializer):
             "started_on",
         ]
         read_only_fields = ["municipality"]
+
+
+class CompanyFromRegisterSerializer(serializers.Serializer):
+    """A new company by its CVR number alone, its facts from the company register (the phone
+    app's new company, typed offline). ``municipality``: where the register names none."""
+
+    cvr = serializers.CharField(max_length=8, validators=[validate_cvr])
+    municipality = ScopedPrimaryKeyRelatedField(municipalities_to_change, required=False)
+
+
+class RegisteredCompanySerializer(CompanySerializer):
+    """The company, and whether it was registered already (and visible to the caller)."""
+
+    existing = serializers.BooleanField(read_only=True)
+
+    class Meta(CompanySerializer.Meta):
+        fields = [*CompanySerializer.Meta.fields, "existing"]

@@ -313,10 +313,16 @@ def subject_fields(subject) -> dict:
 
 
 @transaction.atomic
-def do_log_session(user, subject, *, operator: Operator, consultants=(), **fields):
+def do_log_session(
+    user, subject, *, operator: Operator, consultants=(), subject_version: str = "", **fields
+):
     """Log a guidance session of a company or founder. The municipality is the subject's,
-    kept as it was on the day; the logging user is a consultant unless others are named."""
+    kept as it was on the day; the logging user is a consultant unless others are named.
+    ``subject_version``: the subject as the user read it (the phone app, offline); changed
+    since, the session is refused (``StaleRecord``) and the user sees what changed."""
     check_can_change(user, subject.municipality)
+    if subject_version:
+        concurrency.check_version(concurrency.lock(subject), subject_version)
     if not operators_of(user).filter(pk=operator.pk).exists():
         raise DomainError(_("Du kan kun registrere vejledninger for din egen operatør."))
     check_consultants(operator, consultants)

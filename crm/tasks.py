@@ -78,10 +78,11 @@ def run_import(batch_id: int) -> int:
 
 @shared_task(acks_late=True)
 def purge_access_logs() -> dict:
-    """Nightly: delete what each access log holds beyond its retention (crm.audit)."""
-    from crm import audit
+    """Nightly: delete what each access log holds beyond its retention (crm.audit), and the
+    phone app's idempotency keys older than a week (crm.idempotency)."""
+    from crm import audit, idempotency
 
-    return audit.do_purge_access_logs()
+    return audit.do_purge_access_logs() | {"idempotency_keys": idempotency.do_purge_keys()}
 
 
 @shared_task(acks_late=True)

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from crm import api, tokens
+from crm import api, offline_bundle, tokens
 from crm.views import (
     account,
     audit,
@@ -11,6 +11,7 @@ from crm.views import (
     impact,
     imports,
     merging,
+    pwa,
     records,
     register,
     retention,
@@ -92,7 +93,7 @@ urlpatterns = [
     path("", include("contracts.urls")),
     path("", include("reporting.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", account.LogoutView.as_view(), name="logout"),
     path("adgangskode/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "adgangskode/skiftet/",
@@ -119,6 +120,9 @@ urlpatterns = [
     path("", include("contracts.api_urls")),
     path("", include("reporting.api_urls")),
     path("api/v1/me/", api.me, name="api-me"),
+    path("api/v1/offline/", offline_bundle.offline_bundle, name="api-offline"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("sw.js", pwa.service_worker, name="service-worker"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -2,6 +2,7 @@ from crm.models.events import Event, EventParticipant
 from crm.models.impact import CompanyYear
 from crm.models.imports import ImportBatch, ImportRecord, ImportStagingRow
 from crm.models.notifications import Notification
+from crm.models.offline import IdempotentRequest
 from crm.models.records import (
     Company,
     Consent,
@@ -40,6 +41,7 @@ __all__ = [
     "CprReveal",
     "DevelopmentProject",
     "ErasureRequest",
+    "IdempotentRequest",
     "Event",
     "EventParticipant",
     "Founder",

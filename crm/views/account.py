@@ -4,6 +4,7 @@ codes) and API tokens."""
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
@@ -145,3 +146,13 @@ def token_revoke(request, key: str):
     tokens.do_revoke_token(request.user, key)
     messages.success(request, _("API-nøglen er tilbagekaldt."))
     return redirect("account")
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's logout, and the phone app's offline copy goes with the session: the browser
+    clears this site's caches and storage (IndexedDB, the service worker's cache)."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"cache", "storage"'
+        return response

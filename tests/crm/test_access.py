@@ -194,6 +194,9 @@ PUBLIC = [
     # The own survey's answer and unsubscribe pages (tests/contracts/test_surveys.py).
     "survey-answer",
     "survey-unsubscribe",
+    # The app on the phone's home screen (tests/crm/test_pwa.py).
+    "manifest",
+    "service-worker",
 ]
 # The caller's own second factor and tokens, no municipality: tests/crm/test_login_hardening.py
 # and tests/crm/test_tokens.py (anonymous to the login page, another user's token 404).
@@ -227,6 +230,9 @@ SCOPED = [
     ],
     "api-consent-withdraw",
     "api-consent-accept",
+    # The phone app's bundle and new company by CVR: tests/crm/test_offline_api.py.
+    "api-offline",
+    "api-company-from-register",
     # One referral and its changes of state: four-user tests in tests/referrals/test_api.py.
     "api-referral-detail",
     *[
