@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.utils import timezone, translation
+from playwright.sync_api import expect
 
 from crm import services
 from crm.forms import SessionForm
@@ -26,6 +27,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
 APP = "/mobil/"
 RULES_JS = Path(settings.BASE_DIR) / "crm" / "static" / "crm" / "offline" / "rules.js"
+# The page's CSP has no 'unsafe-eval', so wait_for_function cannot poll: a promise instead.
+CONTROLLED = """() => navigator.serviceWorker.controller !== null || new Promise(resolve =>
+  navigator.serviceWorker.addEventListener("controllerchange", () => resolve(true)))"""
 DATABASES = "indexedDB.databases().then(list => list.map(db => db.name))"
 
 
@@ -62,7 +66,7 @@ def open_app(page, live_server):
     """The app, controlled by its service worker, with the bundle loaded."""
     page.goto(live_server.url + APP)
     page.wait_for_selector("body[data-ready=true]")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.evaluate(CONTROLLED)
     page.wait_for_selector("#follow-ups li[data-session]")
 
 
@@ -111,7 +115,7 @@ def test_visits_logged_offline_are_sent_once_and_a_changed_company_is_a_conflict
     phone.click(f"button[data-follow-up='{due.pk}']")
     phone.fill(f"#follow-ups li[data-session='{due.pk}'] input[type=date]", next_week)
     phone.click(f"#follow-ups li[data-session='{due.pk}'] button[type=submit]")
-    assert len(outbox(phone)) == 4
+    expect(phone.locator("#outbox li[data-item]")).to_have_count(4)
 
     # Opened again without a connection: the service worker serves the page, the outbox stays.
     phone.reload()
@@ -135,12 +139,14 @@ def test_visits_logged_offline_are_sent_once_and_a_changed_company_is_a_conflict
 
     phone.route("**/api/v1/sessions/", lose_first_answer)
     phone.context.set_offline(False)  # the "online" event sends the outbox by itself
-    phone.wait_for_selector("#sync-status:has-text('4 venter i udbakken')")
+    while not lost:
+        phone.wait_for_timeout(100)
+    phone.wait_for_selector("body[data-sync=idle]")
     assert GuidanceSession.objects.count() == before + 1  # the lost answer's visit is made
     assert lost and lost[0] in [item["id"] for item in waiting]
     assert len(outbox(phone)) == 4
     phone.click("#send-now")
-    phone.wait_for_function("document.querySelectorAll('#outbox li[data-item]').length === 1")
+    expect(phone.locator("#outbox li[data-item]")).to_have_count(1)
 
     assert GuidanceSession.objects.count() == before + 2
     new = GuidanceSession.objects.exclude(pk=due.pk).filter(company=company, content__gt="")

@@ -97,8 +97,9 @@
     state.bundle = null;
   }
 
-  async function refreshBundle() {
-    announce(T.loading);
+  // ``quiet``: after sending, whose result the status line keeps saying.
+  async function refreshBundle(quiet) {
+    if (quiet !== true) announce(T.loading);
     var response;
     try {
       response = await fetch(config.urls.bundle, { credentials: "same-origin", headers: { Accept: "application/json" } });
@@ -120,7 +121,7 @@
     await Store.put("data", "bundle", bundle);
     state.bundle = bundle;
     render();
-    announce(bundleText());
+    if (quiet !== true) announce(bundleText());
   }
 
   // The session has ended: the API refuses, or the request was sent on to the login page.
@@ -307,6 +308,7 @@
     item.label = fmt(T.kind_session, { name: s.name, date: showDate(values.date) });
     await save(item, "waiting");
     closeVisit();
+    render();
     announce(T.queued);
     sync();
   }
@@ -563,11 +565,10 @@
   }
 
   async function sync() {
-    if (state.syncing || !navigator.onLine || !state.outbox.length) {
-      if (!state.outbox.length && !state.syncing) renderOutbox();
-      return;
-    }
+    if (state.syncing) return;
+    if (!navigator.onLine || !state.outbox.length) return renderOutbox();
     state.syncing = true;
+    document.body.dataset.sync = "running";
     announce(T.sending);
     var count = 0;
     try {
@@ -585,11 +586,12 @@
       }
     } finally {
       state.syncing = false;
+      document.body.dataset.sync = "idle";
     }
     render();
     var waiting = state.outbox.length ? " " + fmt(T.still_waiting, { count: state.outbox.length }) : "";
     announce((count ? fmt(T.sent, { count: count }) : "") + waiting || T.nothing_to_send);
-    if (count && navigator.onLine) refreshBundle();
+    if (count && navigator.onLine) await refreshBundle(true);
   }
 
   // --- The page ----------------------------------------------------------------------------
@@ -638,7 +640,10 @@
       var form = event.target;
       Store.wipe().finally(function () { form.submit(); });
     });
-    window.addEventListener("online", function () { render(); sync().then(refreshBundle); });
+    window.addEventListener("online", function () {
+      render();
+      sync().then(function () { return refreshBundle(true); });
+    });
     window.addEventListener("offline", render);
   }
 
@@ -652,7 +657,7 @@
     document.body.dataset.ready = "true";
     if (navigator.onLine) {
       await sync();
-      await refreshBundle();
+      await refreshBundle(state.outbox.length > 0);
     } else if (!state.bundle) {
       announce(T.no_bundle);
     } else {
