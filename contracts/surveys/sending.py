@@ -286,8 +286,12 @@ def send_invitations(now: datetime.datetime) -> int:
 def send_reminders(now: datetime.datetime) -> int:
     """One reminder, with a new token (the first e-mail's link keeps working), to the
     invitations sent at least ``reminder_after_days`` ago and neither answered, declined,
-    expired nor reminded."""
+    expired nor reminded, whose recipient still agrees to surveys."""
+    still_agrees = Q(contact__survey_consent=True) | Q(
+        contact__isnull=True, founder__survey_consent=True
+    )
     open_ = SurveyInvitation.objects.filter(
+        still_agrees,
         sent_at__isnull=False,
         reminded_at__isnull=True,
         answered_at__isnull=True,

@@ -87,6 +87,9 @@ def build_contacts(plan: Plan, companies: list[Company]) -> list[ContactPerson]:
                         education=plan.rng.choice(EDUCATIONS),
                         phone=plan.fake.phone_number(),
                         email=f"{ascii_slug(first)}@{domain}.dk",
+                        # Every third said yes to the own user survey (no random draw, so
+                        # the rest of the demo stays as it was).
+                        survey_consent=len(contacts) % 3 == 0,
                     )
                 )
             )
@@ -142,6 +145,7 @@ def build_founders(plan: Plan, count: int, companies: list[Company]) -> list[Fou
             email=f"{ascii_slug(first)}.{ascii_slug(last)}@{plan.fake.free_email_domain()}",
             education=plan.rng.choice(EDUCATIONS),
             municipality=municipality,
+            survey_consent=len(founders) % 4 == 0,  # the own user survey (no random draw)
         )
         started = new.get(municipality.pk)
         if started and plan.rng.random() < 0.2:

@@ -226,6 +226,12 @@ def test_no_reminder_after_an_answer(world, invited, client):
     assert sending.run(later(7)).reminded == 0
 
 
+def test_no_reminder_once_the_consent_is_withdrawn(world, invited):
+    ContactPerson.objects.update(survey_consent=False)
+
+    assert sending.run(later(7)).reminded == 0
+
+
 def test_no_reminder_after_expiry_and_the_address_is_forgotten(world, guided):
     SurveySettings.objects.create(operator=world.local, valid_days=5)
     sending.run()
@@ -412,3 +418,23 @@ def test_an_anonymised_founder_takes_the_comment_with_it(world, founder):
 
     evaluation = Evaluation.objects.get()
     assert evaluation.comment == "" and evaluation.satisfaction == "very"
+
+
+def test_the_consent_to_surveys_is_set_on_the_contact_form_and_through_the_api(world, company):
+    from django.urls import reverse
+
+    from crm.forms import ContactForm, FounderForm
+
+    assert (
+        "survey_consent" in ContactForm.base_fields and "survey_consent" in FounderForm.base_fields
+    )
+    contact = contact_of(world, company, survey_consent=False)
+    url = reverse("api-contact-detail", args=[contact.pk])
+
+    response = world.client_for(world.consultant).patch(
+        url, {"survey_consent": True}, content_type="application/json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["survey_consent"] is True
+    assert ContactPerson.objects.get(pk=contact.pk).survey_consent
