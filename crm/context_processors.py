@@ -13,6 +13,7 @@ NAVIGATION = [
     ("founder-list", _("Iværksættere"), WORKERS),
     ("session-list", _("Vejledninger"), WORKERS),
     ("follow-ups", _("Opfølgning"), WORKERS),
+    ("offline-app", _("Besøg uden net"), WORKERS),
     ("network-list", _("Netværk"), WORKERS),
     ("event-list", _("Arrangementer"), WORKERS),
     ("triage-queue", _("Visitation"), {"triage"}),

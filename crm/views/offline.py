@@ -24,11 +24,11 @@ from crm.services import (
 from crm.validators import validate_cvr
 from crm.views.records import require_any
 
-# The API the app talks to (crm.api): the bundle, sessions and the company register.
+# The API the app talks to (crm.api, crm.offline_bundle), by URL name.
 API = {
-    "bundle": "/api/v1/offline/",
-    "sessions": "/api/v1/sessions/",
-    "from_register": "/api/v1/companies/from-register/",
+    "bundle": "api-offline",
+    "sessions": "api-session-list",
+    "from_register": "api-company-from-register",
 }
 
 
@@ -43,7 +43,7 @@ def app_config(request) -> dict:
     operators = operators_of(request.user).order_by("name")
     return {
         "user": request.user.pk,
-        "urls": {**API, "login": reverse("login"), "app": reverse("offline-app")},
+        "urls": {key: reverse(name) for key, name in API.items()},
         "operators": [
             {"id": o.pk, "name": o.name, "tier": TIER_BY_OPERATOR_KIND.get(o.kind, "")}
             for o in operators

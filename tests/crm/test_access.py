@@ -55,6 +55,8 @@ RECORD_PAGES = [
     "project-edit",
     # The company form's lookup in the company register: tests/crm/test_register_views.py.
     "company-register-lookup",
+    # The phone app's page (issue 18): tests/crm/test_offline_page.py.
+    "offline-app",
 ]
 # Referral pages and the inbox: tests/referrals/test_views.py.
 REFERRAL_PAGES = [
