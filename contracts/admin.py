@@ -14,6 +14,7 @@ from contracts.models import (
     PaymentRule,
     Snapshot,
 )
+from contracts.surveys.models import SurveyInvitation, SurveySettings
 
 
 class GoalInline(admin.TabularInline):
@@ -57,13 +58,13 @@ class GoalAdmin(admin.ModelAdmin):
 @admin.register(Evaluation)
 class EvaluationAdmin(admin.ModelAdmin):
     list_display = ["answered_on", "operator", "municipality", "satisfaction", "nps", "effect"]
-    list_filter = ["satisfaction", "effect", "segment", "operator"]
+    list_filter = ["origin", "satisfaction", "effect", "segment", "operator"]
     date_hierarchy = "answered_on"
     list_select_related = ["operator", "municipality"]
     raw_id_fields = ["company"]
     # Not the founder or the session: a person, looked up by the import, never shown here.
     fields = ["operator", "municipality", "company", "answered_on", "segment", "themes"]
-    fields += ["satisfaction", "nps", "effect", "source"]
+    fields += ["satisfaction", "nps", "effect", "source", "origin"]
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -94,3 +95,27 @@ class SnapshotAdmin(ReadOnly):
 class BudgetTransferAdmin(ReadOnly):
     list_display = ["at", "from_line", "to_line", "amount", "by"]
     list_select_related = ["from_line", "to_line", "by"]
+
+
+@admin.register(SurveySettings)
+class SurveySettingsAdmin(admin.ModelAdmin):
+    list_display = ["operator", "enabled", "delay_days", "interval_months", "after_referrals"]
+    list_select_related = ["operator"]
+
+
+@admin.register(SurveyInvitation)
+class SurveyInvitationAdmin(admin.ModelAdmin):
+    """Read only: the job writes invitations; the address is not shown (personal data)."""
+
+    list_display = ["created_at", "operator", "sent_at", "reminded_at", "answered_at"]
+    list_filter = ["operator"]
+    list_select_related = ["operator"]
+    fields = ["operator", "session", "referral", "municipality", "language", "created_at"]
+    fields += ["sent_at", "reminded_at", "expires_at", "answered_at", "declined_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -438,3 +438,17 @@ def test_the_consent_to_surveys_is_set_on_the_contact_form_and_through_the_api(w
     assert response.status_code == 200, response.content
     assert response.json()["survey_consent"] is True
     assert ContactPerson.objects.get(pk=contact.pk).survey_consent
+
+
+def test_the_back_office_lists_invitations_without_their_address(world, invited):
+    from tests.factories import UserFactory
+
+    admin_client = world.client_for(UserFactory(is_staff=True, is_superuser=True))
+    invitation = SurveyInvitation.objects.get()
+
+    listing = admin_client.get("/admin/contracts/surveyinvitation/")
+    detail = admin_client.get(f"/admin/contracts/surveyinvitation/{invitation.pk}/change/")
+
+    assert listing.status_code == detail.status_code == 200
+    assert "mette@smedie.dk" not in detail.content.decode()
+    assert admin_client.get("/admin/contracts/evaluation/?origin=own").status_code == 200
