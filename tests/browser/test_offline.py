@@ -10,17 +10,19 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.utils import timezone, translation
 from playwright.sync_api import expect
 
 from crm import services
 from crm.forms import SessionForm
-from crm.models import GuidanceSession
+from crm.models import Company, GuidanceSession
 from crm.services import session_rule_errors
 from crm.views.offline import app_config, rule_messages
 from tests.browser.conftest import log_in, screenshot
 from tests.browser.test_phone_and_a11y import problems_of
 from tests.conftest import CVRS, PASSWORD
+from tests.crm.register_server import EXAMPLE_CVR, VirkRegister, use_virk, virk_document
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -192,6 +194,75 @@ def test_a_conflict_sent_anyway_is_logged_on_the_servers_version(
     phone.click("#outbox li[data-status=conflict] button[data-action=send-anyway]")
     phone.wait_for_selector("#outbox li.empty")
     assert GuidanceSession.objects.filter(company=other, content="Ny maskinpark").count() == 1
+
+
+def test_a_company_typed_in_offline_is_made_when_online_and_its_visit_follows(
+    world, field_work, live_server, phone, settings, httpserver
+):
+    use_virk(settings, httpserver)  # the local test register
+    register = VirkRegister(httpserver, virk_document())
+    register.down.add(EXAMPLE_CVR)
+    log_in(phone, live_server, world.consultant.username, PASSWORD)
+    open_app(phone, live_server)
+    phone.context.set_offline(True)
+
+    phone.fill("#c-cvr", "12345678")  # the online form's check: the check digit
+    phone.click("#queue-company")
+    assert "kontrolcifferet passer ikke" in phone.inner_text("#c-cvr-error")
+    phone.fill("#c-cvr", EXAMPLE_CVR)
+    phone.click("#queue-company")
+    phone.wait_for_selector("#visit:not([hidden])")  # a visit to the new company at once
+    assert EXAMPLE_CVR in phone.inner_text("#visit-subject")
+    phone.fill("#v-content", "Første møde")
+    phone.click("#queue-visit")
+    expect(phone.locator("#outbox li[data-item]")).to_have_count(2)
+
+    # The register does not answer: the company waits, and its visit with it.
+    phone.context.set_offline(False)
+    phone.wait_for_selector("#outbox li[data-kind=company][data-status=retry]")
+    phone.wait_for_selector("body[data-sync=idle]")
+    assert "CVR-registret svarer ikke" in phone.inner_text("#outbox")
+    assert not Company.objects.filter(cvr=EXAMPLE_CVR).exists()
+
+    register.down.clear()
+    phone.click("#send-now")
+    phone.wait_for_selector("#outbox li.empty")
+    company = Company.objects.get(cvr=EXAMPLE_CVR)
+    assert company.name == "Eksempel Rådgivning ApS"
+    assert GuidanceSession.objects.get(company=company).content == "Første møde"
+
+
+def test_when_the_session_has_ended_the_bundle_is_deleted_and_the_outbox_kept(
+    world, field_work, live_server, phone
+):
+    company, _, _ = field_work
+    log_in(phone, live_server, world.consultant.username, PASSWORD)
+    open_app(phone, live_server)
+    phone.context.set_offline(True)
+    log_visit(phone, "smedie", company.name, "Eksport")
+    Session.objects.all().delete()  # the login session ends on the server
+    phone.context.set_offline(False)
+    phone.wait_for_selector("#sync-status:has-text('ikke logget ind')")
+    assert phone.locator("#follow-ups li").count() == 0
+    assert len(outbox(phone)) == 1
+    assert "Ingen data på telefonen" in phone.inner_text("#bundle-state")
+
+    # Logged in again, the outbox is sent.
+    log_in(phone, live_server, world.consultant.username, PASSWORD)
+    open_app(phone, live_server)
+    assert outbox(phone) == []
+    assert GuidanceSession.objects.filter(company=company, content="Eksport").count() == 1
+
+    # A bundle whose time has run out is deleted when the app opens, even offline.
+    phone.evaluate(
+        """() => KnudepunktStore.get("data", "bundle").then(bundle =>
+          KnudepunktStore.put("data", "bundle", {...bundle, expires_at: "2000-01-01T00:00:00Z"}))"""
+    )
+    phone.context.set_offline(True)
+    phone.reload()
+    phone.wait_for_selector("body[data-ready=true]")
+    assert "udløbet" in phone.inner_text("#sync-status")
+    assert phone.evaluate("KnudepunktStore.get('data', 'bundle')") is None
 
 
 def test_the_app_is_installable_and_opens_offline(world, field_work, live_server, phone):

@@ -88,8 +88,9 @@
     state.outbox = await Store.all("outbox");
     if (state.bundle && new Date(state.bundle.expires_at) < new Date()) {
       await dropBundle();
-      announce(T.expired);
+      return true;
     }
+    return false;
   }
 
   async function dropBundle() {
@@ -436,7 +437,7 @@
         })));
       }
       var actions = el("div", { class: "actions" });
-      if (item.status === "conflict") actions.appendChild(action(T.send_anyway, "send-anyway", function () { sendAnyway(item); }));
+      if (item.status === "conflict" && item.serverVersion) actions.appendChild(action(T.send_anyway, "send-anyway", function () { sendAnyway(item); }));
       if (item.kind !== "company" && item.status !== "sending") actions.appendChild(action(T.fix, "fix", function () { fix(item, li); }));
       if (item.status !== "sending") actions.appendChild(action(T.discard, "discard", function () { discard(item); }));
       li.appendChild(actions);
@@ -652,17 +653,17 @@
     if ("serviceWorker" in navigator) {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* works online all the same */ });
     }
-    await openStored();
+    var expired = await openStored();
     render();
-    document.body.dataset.ready = "true";
     if (navigator.onLine) {
       await sync();
       await refreshBundle(state.outbox.length > 0);
     } else if (!state.bundle) {
-      announce(T.no_bundle);
+      announce(expired ? T.expired : T.no_bundle);
     } else {
       announce(bundleText());
     }
+    document.body.dataset.ready = "true"; // opened, sent and refreshed: for the tests
   }
 
   start();
