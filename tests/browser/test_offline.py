@@ -280,6 +280,8 @@ def test_the_app_is_installable_and_opens_offline(world, field_work, live_server
     screenshot(phone, "offline-app")
 
     phone.context.set_offline(True)
+    [worker] = phone.context.service_workers  # offline too: the page can only come from its cache
+    assert worker.evaluate("fetch('/mobil/').then(() => 'network', () => 'offline')") == "offline"
     phone.reload()
     phone.wait_for_selector("body[data-ready=true]")
     assert phone.inner_text("h1") == "Besøg uden net"
