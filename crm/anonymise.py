@@ -34,6 +34,7 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
+    TextField,
     Value,
 )
 from django.db.models.functions import Cast, Collate, Concat, ExtractYear, Left, Lower
@@ -46,6 +47,7 @@ from crm.models import (
     ErasureRequest,
     EventParticipant,
     Founder,
+    IdempotentRequest,
     ImportRecord,
     Notification,
     SearchWord,
@@ -267,6 +269,14 @@ def redact_requests(ids, pattern: str, kind: str) -> None:
     )
 
 
+def forget_replies(pattern: str) -> None:
+    """A stored answer to the phone app's write (crm.idempotency, kept a week) that names the
+    person keeps its key, so that a repeat still writes nothing, without the person's values."""
+    if pattern:
+        answers = IdempotentRequest.objects.alias(text=Cast("response", TextField()))
+        answers.filter(text__iregex=pattern).update(response={"detail": ANONYMISED})
+
+
 # --- People ---------------------------------------------------------------------------------
 
 
@@ -323,6 +333,7 @@ def founders(ids) -> int:
         for records in RECORDS:
             redact(records, "company", started, pattern)
     redact_requests(ids, pattern, "founder")
+    forget_replies(pattern)
     forget_undo(changed)
     forget_admin_log(Founder, ids)
     forget_words(person["search_name"] for person in people)
@@ -359,6 +370,7 @@ def contacts(ids) -> int:
         for records in RECORDS:
             redact(records, "company", companies, pattern)
     redact_requests(ids, pattern, "contact")
+    forget_replies(pattern)
     forget_undo(changed)
     forget_admin_log(ContactPerson, ids)
     return len(ids)

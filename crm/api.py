@@ -12,7 +12,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action, api_view
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
@@ -244,8 +244,8 @@ class CompanyViewSet(
     @extend_schema(
         request=shapes.CompanyFromRegisterSerializer,
         responses={
-            201: shapes.RegisteredCompanySerializer,
-            200: shapes.RegisteredCompanySerializer,
+            201: shapes.CompanySerializer,
+            200: shapes.CompanySerializer,
             409: OpenApiResponse(description="Registered already, outside your municipalities."),
             503: OpenApiResponse(description="The company register does not answer."),
         },
@@ -253,9 +253,10 @@ class CompanyViewSet(
     )
     @action(detail=False, methods=["post"], url_path="from-register")
     def from_register(self, request):
-        """Register a company by its CVR number, its facts from the company register (201).
-        Registered already: 200 with ``existing: true`` where you may see it, else 409. The
-        register away: 503 (try again later); in a municipality not yours: 404."""
+        """Register a company by its CVR number, its facts from the company register: 201,
+        the company and ``existing: false``. Registered already: 200 with ``existing: true``
+        where you may see it, else 409. The register away: 503 (try again later); the
+        company in a municipality not yours: 404."""
         return idempotency.once(request, lambda: self.register_company(request))
 
     def register_company(self, request) -> Response:
@@ -269,8 +270,7 @@ class CompanyViewSet(
             raise RegisterDown from None
         except NotAllowed as error:  # as the company form's lookup: not in your municipalities
             raise NotFound(str(error)) from None
-        company.existing = False
-        return Response(shapes.RegisteredCompanySerializer(company).data, status=201)
+        return Response(self.registered(company, existing=False), status=201)
 
     def registered_already(self, error: DuplicateRecord) -> Response:
         company = self.get_queryset().filter(pk=error.existing.pk).first()
@@ -280,8 +280,10 @@ class CompanyViewSet(
                 % {"detail": error}
             }
             return Response(body, status=409)
-        company.existing = True
-        return Response(shapes.RegisteredCompanySerializer(company).data)
+        return Response(self.registered(company, existing=True))
+
+    def registered(self, company: Company, *, existing: bool) -> dict:
+        return {**shapes.CompanySerializer(company).data, "existing": existing}
 
 
 class RegisterDown(APIException):
@@ -356,6 +358,20 @@ class FounderViewSet(
         )
 
 
+@extend_schema_view(
+    partial_update=extend_schema(
+        description=(
+            "Correct a session with the fields sent. The phone app sets a follow-up this way: "
+            '{"follow_up_on": "YYYY-MM-DD"} with If-Match: the session\'s ETag as the phone '
+            "read it. 412 (what changed, and the version now) if the session changed since; "
+            "404 if the caller may no longer see it; 403 if the caller's operator did not "
+            "log it or the caller may not change records there."
+        ),
+        examples=[
+            OpenApiExample("Follow-up", value={"follow_up_on": "2026-12-07"}, request_only=True)
+        ],
+    )
+)
 class GuidanceSessionViewSet(
     idempotency.IdempotentUpdate,
     concurrency.VersionedUpdate,
@@ -385,7 +401,8 @@ class GuidanceSessionViewSet(
                 concurrency.StaleSerializer,
                 description="company_version/founder_version: the subject changed since.",
             ),
-        }
+        },
+        parameters=[idempotency.KEY_PARAMETER],
     )
     def create(self, request, *args, **kwargs):
         """Log a session. With ``company_version`` (or ``founder_version``), the subject's

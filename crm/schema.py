@@ -23,11 +23,14 @@ CONDITIONAL = {  # optimistic locking on changes (If-Match with the ETag of the 
     "428": ("The change needs an If-Match header with the record's ETag.", "Refusal"),
 }
 UNSUPPORTED = {"415": ("The request body's media type is not one the operation reads.", "Refusal")}
+KEYED = {"422": ("The Idempotency-Key was sent before with another request.", "Refusal")}
 METHODS = {"get", "put", "patch", "post", "delete"}
 
 
 def refusals_for(method: str, operation: dict) -> dict:
     refusals = REFUSALS | (CONDITIONAL if method in {"put", "patch"} else {})
+    keyed = any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", []))
+    refusals |= KEYED if keyed else {}
     return refusals | (UNSUPPORTED if "requestBody" in operation else {})
 
 

@@ -486,13 +486,6 @@ class CompanyFromRegisterSerializer(serializers.Serializer):
     app's new company, typed offline). ``municipality``: where the register names none."""
 
     cvr = serializers.CharField(max_length=8, validators=[validate_cvr])
-    municipality = ScopedPrimaryKeyRelatedField(municipalities_to_change, required=False)
-
-
-class RegisteredCompanySerializer(CompanySerializer):
-    """The company, and whether it was registered already (and visible to the caller)."""
-
-    existing = serializers.BooleanField(read_only=True)
-
-    class Meta(CompanySerializer.Meta):
-        fields = [*CompanySerializer.Meta.fields, "existing"]
+    municipality = ScopedPrimaryKeyRelatedField(
+        municipalities_to_change, required=False, pk_field=serializers.IntegerField()
+    )

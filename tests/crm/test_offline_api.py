@@ -12,8 +12,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from crm import concurrency, idempotency
-from crm.models import Company, GuidanceSession, IdempotentRequest
+from crm import anonymise, concurrency, idempotency
+from crm.models import Company, Founder, GuidanceSession, IdempotentRequest
 from crm.services import do_create_company, do_log_session, do_update_company
 from crm.tasks import purge_access_logs
 from tests.at_once import at_once
@@ -428,3 +428,17 @@ def test_logout_tells_the_browser_to_clear_the_sites_storage(world):
 
     assert response.status_code == 302
     assert response["Clear-Site-Data"] == '"cache", "storage"'
+
+
+def test_an_anonymised_founder_leaves_no_name_in_a_stored_answer(world):
+    url, data = reverse("api-founder-list"), {"cpr_number": CPR, "name": "Ane Åberg"}
+    data["municipality"] = world.home.pk
+    client = world.client_for(world.consultant)
+    created = send(client, url, data, key="founder-1").json()
+
+    anonymise.founders([created["id"]])
+
+    assert "Åberg" not in json.dumps(IdempotentRequest.objects.get().response)
+    replay = send(client, url, data, key="founder-1")
+    assert replay["Idempotent-Replayed"] == "true"
+    assert Founder.objects.count() == 1
