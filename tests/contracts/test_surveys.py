@@ -4,10 +4,13 @@ indicators counting the answers by their source."""
 
 import datetime
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -20,7 +23,7 @@ from crm.models import ContactPerson, Founder
 from crm.services import do_add_contact, do_log_session
 from referrals.models import Adviser, Referral, ReferralEvent
 from referrals.services import accept_referral, complete_referral, mark_contacted, send_referral
-from tests.at_once import at_once
+from tests.at_once import WAIT, at_once, on_own_connection, wait_until_waiting
 
 TODAY = timezone.localdate()
 DAYS_AGO_3 = TODAY - datetime.timedelta(days=3)
@@ -202,6 +205,32 @@ def test_a_completed_referral_is_surveyed_for_the_receiver_when_it_asks(
 
     invitation = SurveyInvitation.objects.get()
     assert (invitation.referral, invitation.operator) == (referral, world.hub)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_job_runs_at_once_send_one_email(world, company):
+    contact_of(world, company)
+    log(world, company)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():  # the job's lock, held until both runs wait for it
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('contracts.surveys'))")
+            locked.set()
+            release.wait(WAIT)
+
+    with ThreadPoolExecutor(3) as pool:
+        holder = pool.submit(on_own_connection(hold))
+        assert locked.wait(WAIT)
+        runs = [pool.submit(on_own_connection(sending.run)) for _ in range(2)]
+        wait_until_waiting(2)
+        release.set()
+        holder.result(WAIT)
+        counts = [run.result(WAIT) for run in runs]
+
+    assert sorted(c.sent for c in counts) == [0, 1], counts
+    assert len(mail.outbox) == 1
+    assert SurveyInvitation.objects.count() == 1
 
 
 # --- The reminder -----------------------------------------------------------------------------
