@@ -278,6 +278,15 @@ def test_the_app_is_installable_and_opens_offline(world, field_work, live_server
     assert phone.evaluate("navigator.serviceWorker.controller.scriptURL").endswith("/sw.js")
     assert problems_of(phone, "offline-app") == []
     screenshot(phone, "offline-app")
+    phone.fill("#find", "smedie")
+    phone.click("#found button")
+    phone.fill("#v-date", "2099-01-01")
+    phone.click("#queue-visit")  # refused on the phone: the summary takes the focus
+    assert phone.evaluate("document.activeElement.id") == "visit-errors"
+    assert "Datoen må ikke ligge efter i dag." in phone.inner_text("#v-date-error")
+    assert problems_of(phone, "offline-visit-refused") == []
+    screenshot(phone, "offline-visit-refused")
+    phone.click("#cancel-visit")
 
     phone.context.set_offline(True)
     [worker] = phone.context.service_workers  # offline too: the page can only come from its cache
