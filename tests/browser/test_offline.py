@@ -41,8 +41,11 @@ def phone(chromium):
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.on("dialog", lambda dialog: dialog.accept())  # "Kassér?" is answered yes
+    errors = []  # uncaught script errors (a failed request offline is not one)
+    page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
     context.close()
+    assert errors == []
 
 
 @pytest.fixture
