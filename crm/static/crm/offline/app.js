@@ -543,7 +543,8 @@
     }
     if (status === 412) await save(item, "conflict", fieldErrorsText(data), { changes: data.changes, version: data.version });
     else if (status === 409) await save(item, "conflict", fieldErrorsText(data));
-    else if (status === 400) await save(item, "refused", fieldErrorsText(data));
+    // 422: this key was used for another body (the entry was sent, then corrected): refused.
+    else if (status === 400 || status === 422) await save(item, "refused", fieldErrorsText(data));
     else if (status === 404) await save(item, "refused", T.gone);
     else if (status === 403) await save(item, "refused", (data && data.detail) || T.not_allowed);
     else if (status === 503 && item.kind === "company") await save(item, "retry", T.register_down);
