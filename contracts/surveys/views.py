@@ -27,7 +27,10 @@ def language_of(request, invitation=None) -> str:
 
 
 def private(response):
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: the token never leaves for another site, and the form's
+    # POST keeps its Origin (under no-referrer Chromium posts "Origin: null", which Django's
+    # CSRF check refuses).
+    response["Referrer-Policy"] = "same-origin"
     response._has_been_logged = True  # django.request would log the path (the token) of a 4xx
     return response
 

@@ -327,7 +327,7 @@ def test_the_page_keeps_the_token_out_of_html_and_referers(invited):
 
     token = invited.split("/")[2]
     assert token not in response.content.decode()
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "<legend>" in response.content.decode()
 
 
