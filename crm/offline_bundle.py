@@ -37,22 +37,21 @@ OWN_DAYS = 730  # 24 months
 OWN_LIMIT = 500  # companies, founders and follow-ups each
 
 
-def last_guided(user, subject_field: str, since: datetime.date) -> Subquery:
-    """The date of the user's latest session with the row's subject since ``since``."""
-    sessions = GuidanceSession.objects.filter(
-        Q(consultants=user) | Q(created_by=user),
-        **{subject_field: OuterRef("pk")},
-        date__gte=since,
-    )
-    return Subquery(sessions.order_by("-date").values("date")[:1])
+def sessions_of(user, since: datetime.date):
+    """The sessions since ``since`` that the user took part in or logged."""
+    return GuidanceSession.objects.filter(Q(consultants=user) | Q(created_by=user), date__gte=since)
 
 
 def own(user, model, subject_field: str, today: datetime.date):
+    """The user's own companies or founders, the most recently guided first. The user's
+    sessions are few: the subjects are found from them, not from every visible subject."""
     since = today - datetime.timedelta(days=OWN_DAYS)
+    mine = sessions_of(user, since)
+    latest = mine.filter(**{subject_field: OuterRef("pk")}).order_by("-date").values("date")
     return (
         model.objects.visible_to(user, READ)
-        .annotate(last_guided=last_guided(user, subject_field, since))
-        .filter(last_guided__isnull=False)
+        .filter(pk__in=mine.values(subject_field))
+        .annotate(last_guided=Subquery(latest[:1]))
         .select_related("municipality")
         .order_by("-last_guided", "pk")[:OWN_LIMIT]
     )

@@ -442,3 +442,18 @@ def test_an_anonymised_founder_leaves_no_name_in_a_stored_answer(world):
     replay = send(client, url, data, key="founder-1")
     assert replay["Idempotent-Replayed"] == "true"
     assert Founder.objects.count() == 1
+
+
+def test_the_bundle_holds_companies_of_sessions_the_user_took_part_in_not_a_colleagues(world):
+    colleague = make_member(world.local, "consultant")
+    ours, theirs = (
+        do_create_company(world.consultant, cvr=cvr, name=name, municipality=world.home)
+        for cvr, name in [(CVRS[1], "Fælles ApS"), (CVRS[2], "Kollegas ApS")]
+    )
+    for company, consultants in [(ours, [world.consultant, colleague]), (theirs, [colleague])]:
+        fields = {"date": TODAY, "tier": "local", "channel": "visit", "themes": ["export"]}
+        do_log_session(colleague, company, operator=world.local, consultants=consultants, **fields)
+
+    body = world.client_for(world.consultant).get(BUNDLE).json()
+
+    assert [row["name"] for row in body["companies"]] == ["Fælles ApS"]
