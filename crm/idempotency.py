@@ -79,12 +79,12 @@ def once(request, run) -> Response:
     key = key_of(request)
     if not key:
         return run()
-    user, print_ = request.user, fingerprint(request)
+    user, digest = request.user, fingerprint(request)
     with transaction.atomic():
         take_turn(user.pk, key)
         stored = IdempotentRequest.objects.filter(user=user, key=key).first()
         if stored is not None:
-            if stored.fingerprint != print_:
+            if stored.fingerprint != digest:
                 raise KeyReused
             return replayed(stored)
         response = run()
@@ -94,7 +94,7 @@ def once(request, run) -> Response:
                 key=key,
                 method=request.method,
                 path=request.path[:500],
-                fingerprint=print_,
+                fingerprint=digest,
                 status=response.status_code,
                 response=json.loads(json.dumps(response.data, cls=JSONEncoder)),
             )
