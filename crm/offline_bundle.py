@@ -100,13 +100,16 @@ def choices() -> dict:
 
 
 def expires_at(request) -> datetime.datetime:
-    """When the session ends: idle, or at the absolute limit after login, whichever first."""
-    ends = request.session.get_expiry_date()
+    """When the phone must delete the bundle: when the login ends, 12 hours after it
+    (``SESSION_ABSOLUTE_LIMIT``), not at the 30 minutes' idle timeout. A visit without signal
+    is idle by nature and lasts longer than that; the idle timeout guards a browser left open
+    on the server's side, and the phone's copy is encrypted behind the phone's lock. A session
+    that has no login time (never the case after a login) ends at its own expiry."""
     started = request.session.get(SESSION_STARTED)
-    if started is not None:
-        limit = datetime.datetime.fromtimestamp(started, datetime.UTC)
-        ends = min(ends, limit + settings.SESSION_ABSOLUTE_LIMIT)
-    return ends
+    if started is None:
+        return request.session.get_expiry_date()
+    login = datetime.datetime.fromtimestamp(started, datetime.UTC)
+    return login + settings.SESSION_ABSOLUTE_LIMIT
 
 
 def bundle(request) -> dict:

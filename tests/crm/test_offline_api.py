@@ -457,3 +457,17 @@ def test_the_bundle_holds_companies_of_sessions_the_user_took_part_in_not_a_coll
     body = world.client_for(world.consultant).get(BUNDLE).json()
 
     assert [row["name"] for row in body["companies"]] == ["Fælles ApS"]
+
+
+def test_the_bundle_lasts_until_the_login_ends_not_the_idle_timeout(world, settings):
+    """A visit without signal is idle for longer than the 30 minutes' idle timeout: the phone
+    keeps the bundle until the login's absolute limit (12 hours after logging in)."""
+    client = world.client_for(world.consultant)
+    before = datetime.datetime.now(datetime.UTC)
+
+    body = client.get(BUNDLE).json()
+
+    expires = datetime.datetime.fromisoformat(body["expires_at"])
+    idle_end = before + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    assert expires > idle_end + datetime.timedelta(hours=11)
+    assert expires <= datetime.datetime.now(datetime.UTC) + settings.SESSION_ABSOLUTE_LIMIT
