@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -283,7 +284,14 @@ class SubjectSerializer(FixedOnUpdate, serializers.ModelSerializer):
 
 
 class GuidanceSessionSerializer(SubjectSerializer):
-    operator = ScopedPrimaryKeyRelatedField(operators_of)
+    # An operator not the caller's (left since the phone app queued the session, say): the
+    # service's words, not "invalid primary key".
+    operator = ScopedPrimaryKeyRelatedField(
+        operators_of,
+        error_messages={
+            "does_not_exist": _lazy("Du kan kun registrere vejledninger for din egen operatør.")
+        },
+    )
     consultants = ScopedPrimaryKeyRelatedField(colleagues_of, many=True, required=False)
     municipality_code = serializers.CharField(source="municipality.code", read_only=True)
     screening_result = OptionalGrowthLevelField()

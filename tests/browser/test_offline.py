@@ -16,13 +16,14 @@ from playwright.sync_api import expect
 
 from crm import services
 from crm.forms import SessionForm
-from crm.models import Company, GuidanceSession
+from crm.models import Company, GuidanceSession, Membership, Operator
 from crm.services import session_rule_errors
 from crm.views.offline import app_config, rule_messages
 from tests.browser.conftest import log_in, screenshot
 from tests.browser.test_phone_and_a11y import problems_of
-from tests.conftest import CVRS, PASSWORD
+from tests.conftest import CPR, CVRS, PASSWORD
 from tests.crm.register_server import EXAMPLE_CVR, VirkRegister, use_virk, virk_document
+from tests.factories import OperatorFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -75,9 +76,13 @@ def open_app(page, live_server):
     page.wait_for_selector("#follow-ups li[data-session]")
 
 
-def log_visit(page, search: str, name: str, content: str, *, kind: str = "full") -> None:
+def log_visit(
+    page, search: str, name: str, content: str, *, kind: str = "full", operator=None
+) -> None:
     page.fill("#find", search)
     page.click(f"#found button:has-text('{name}')")
+    if operator is not None:
+        page.select_option("#v-operator", str(operator.pk))
     page.select_option("#v-kind", kind)
     page.check("#v-themes-list input[value=export]")
     page.fill("#v-content", content)
@@ -91,6 +96,21 @@ def outbox(page) -> list[dict]:
         "items => items.map(li => ({id: li.dataset.item, kind: li.dataset.kind, "
         "status: li.dataset.status, text: li.innerText}))",
     )
+
+
+def send_now_sends_nothing(page) -> None:
+    """The "Send nu" button once the outbox is empty: no request leaves the phone."""
+    writes = []
+
+    def record(request):
+        if request.method != "GET":
+            writes.append(request.url)
+
+    page.on("request", record)
+    page.click("#send-now")
+    page.evaluate("() => new Promise(resolve => setTimeout(resolve, 200))")
+    page.remove_listener("request", record)
+    assert writes == []
 
 
 def test_visits_logged_offline_are_sent_once_and_a_changed_company_is_a_conflict(
@@ -197,6 +217,87 @@ def test_a_conflict_sent_anyway_is_logged_on_the_servers_version(
     phone.click("#outbox li[data-status=conflict] button[data-action=send-anyway]")
     phone.wait_for_selector("#outbox li.empty")
     assert GuidanceSession.objects.filter(company=other, content="Ny maskinpark").count() == 1
+
+
+def test_a_visit_the_server_refuses_is_put_right_with_ret_and_sent_once(
+    world, field_work, live_server, phone
+):
+    """The consultant also works for a focused operator and logs a visit for it; that work
+    ends while the phone is offline. The phone could not know: the server refuses the
+    visit (400), it stays with the server's reason; "Ret" opens it, the local operator is
+    chosen, and it is sent once, under the same key."""
+    company, _, _ = field_work
+    focused = OperatorFactory(name="Vækstprogram Midt", kind=Operator.Kind.FOCUSED)
+    services.do_set_operator_municipalities(focused, [world.home])
+    membership = services.do_add_membership(world.consultant, focused, Membership.Role.CONSULTANT)
+    keys = []  # the Idempotency-Key of every visit sent
+
+    def record(request):
+        if request.method == "POST" and "/api/v1/sessions/" in request.url:
+            keys.append(request.headers["idempotency-key"])
+
+    phone.on("request", record)
+    log_in(phone, live_server, world.consultant.username, PASSWORD)
+    open_app(phone, live_server)
+    phone.context.set_offline(True)
+    log_visit(phone, "smedie", company.name, "Vækstplan", operator=focused)
+    [queued] = outbox(phone)
+    services.do_remove_membership(membership)  # meanwhile, on the server
+
+    phone.context.set_offline(False)
+    phone.wait_for_selector(f"#outbox li[data-item='{queued['id']}'][data-status=refused]")
+    phone.wait_for_selector("body[data-sync=idle]")
+    [refused] = outbox(phone)
+    assert "Du kan kun registrere vejledninger for din egen operatør." in refused["text"]
+    assert not GuidanceSession.objects.filter(company=company, content="Vækstplan").exists()
+
+    phone.click(f"#outbox li[data-item='{queued['id']}'] button[data-action=fix]")
+    phone.wait_for_selector("#visit:not([hidden])")
+    assert phone.input_value("#v-content") == "Vækstplan"  # the entry as it was typed
+    assert phone.input_value("#v-operator") == str(focused.pk)
+    phone.select_option("#v-operator", str(world.local.pk))
+    assert phone.input_value("#v-tier") == "local"  # the operator's tier, as on the form
+    phone.click("#queue-visit")
+    phone.wait_for_selector("#visit", state="hidden")
+    phone.wait_for_selector("#outbox li.empty")
+    [session] = GuidanceSession.objects.filter(company=company, content="Vækstplan")
+    assert (session.operator, session.tier) == (world.local, "local")
+    assert keys == [queued["id"], queued["id"]]  # refused, then sent put right
+    send_now_sends_nothing(phone)
+    assert GuidanceSession.objects.filter(company=company, content="Vækstplan").count() == 1
+
+
+def test_a_founder_is_kept_masked_and_visited_offline(
+    world, field_work, founder, live_server, phone
+):
+    """The consultant's founder is in the bundle with the CPR number masked (DDMMYY-xxxx),
+    never in full on the page; a visit to the founder logged offline is sent once."""
+    services.do_log_session(
+        world.consultant,
+        founder,
+        operator=world.local,
+        date=timezone.localdate() - datetime.timedelta(days=10),
+        tier="local",
+        channel="visit",
+        kind="brief",
+    )
+    log_in(phone, live_server, world.consultant.username, PASSWORD)
+    open_app(phone, live_server)
+    phone.context.set_offline(True)
+    phone.fill("#find", "aaberg")  # "Åberg"
+    found = phone.locator("#found li").all_inner_texts()
+    assert len(found) == 1 and founder.name in found[0] and "010190-xxxx" in found[0]
+    assert CPR not in phone.content() and CPR[:6] + "-" + CPR[6:] not in phone.content()
+    log_visit(phone, "aaberg", founder.name, "Forretningsplan")
+    assert [item["status"] for item in outbox(phone)] == ["waiting"]
+
+    phone.context.set_offline(False)
+    phone.wait_for_selector("#outbox li.empty")
+    phone.wait_for_selector("body[data-sync=idle]")
+    assert GuidanceSession.objects.filter(founder=founder, content="Forretningsplan").count() == 1
+    send_now_sends_nothing(phone)
+    assert GuidanceSession.objects.filter(founder=founder).count() == 2
+    assert CPR not in phone.content()
 
 
 def test_a_company_typed_in_offline_is_made_when_online_and_its_visit_follows(
