@@ -35,6 +35,7 @@ PAGE_PK = {
     "budget": "contract",
     "payment": "contract",
     "export": "contract",  # export-goals, export-snapshots
+    "survey": "operator",  # survey-overview: the operator's own user survey
 }
 
 
@@ -109,6 +110,7 @@ def records(world, company, founder):
         "budget_line": BudgetLine.objects.create(contract=contract, name="Løn", amount=100000),
         "payment_rule": PaymentRule.objects.create(contract=contract, kind="founder", amount=2500),
         "municipality": world.home,
+        "operator": world.local,
         **event_records(world, company, founder),
         "import": do_start_import(
             world.manager,
