@@ -18,8 +18,9 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from crm.models import Membership, Municipality, Operator
+from crm.models import Membership, Municipality, Operator, RetentionRule
 from crm.reference import load_reference_data
+from crm.retention import DEFAULT_YEARS
 from crm.security import requires_two_factor
 from crm.services import do_add_membership, do_set_operator_municipalities
 from tests.factories import OperatorFactory, UserFactory
@@ -56,9 +57,14 @@ def cache_of_this_run():
 
 @pytest.fixture(autouse=True)
 def reference_data(db):
-    # Loaded again after a transactional test has flushed the tables.
+    # Loaded again after a transactional test has flushed the tables, with the retention
+    # rules the migrations write (crm 0020, 0023).
     if not Municipality.objects.exists():
         load_reference_data()
+    if not RetentionRule.objects.exists():
+        RetentionRule.objects.bulk_create(
+            RetentionRule(kind=kind, years=years) for kind, years in DEFAULT_YEARS.items()
+        )
 
 
 def make_member(operator: Operator, role: str, **fields):
