@@ -36,9 +36,14 @@ def waiting_for_locks() -> int:
         return cursor.fetchone()[0]
 
 
-def wait_until_waiting(count: int) -> None:
+def wait_until_waiting(count: int, started=()) -> None:
+    """Until ``count`` connections wait for a lock. ``started``: the calls' futures, so that
+    a call that ended instead of waiting (it raised, or found no connection in the pool) says
+    what it answered."""
     deadline = time.monotonic() + WAIT
     while waiting_for_locks() < count:
+        ended = [future.result() for future in started if future.done()]
+        assert not ended, f"a call ended instead of waiting for a lock: {ended}"
         assert time.monotonic() < deadline, f"{count} calls never waited for a lock"
         time.sleep(0.02)
 
@@ -62,7 +67,7 @@ def at_once(*calls, held) -> list:
         answers = []
         for call in calls:
             answers.append(pool.submit(on_own_connection(call)))
-            wait_until_waiting(len(answers))
+            wait_until_waiting(len(answers), answers)
         release.set()
         assert holder.result(WAIT) is None
         return [answer.result(WAIT) for answer in answers]

@@ -37,6 +37,10 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
     test = settings.DATABASES["default"].setdefault("TEST", {})
     test["NAME"] = f"test_{settings.DATABASES['default']['NAME']}_{os.getpid()}"
+    # Room in the process's connection pool for the tests that run several connections at once
+    # (tests/at_once.py: the test, a holder and the calls; a live server's request threads
+    # beside them), above the 4 a server process gets by default.
+    settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"] = 10
 
 
 @pytest.fixture(scope="session", autouse=True)
