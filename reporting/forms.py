@@ -119,13 +119,3 @@ class SurveySettingsForm(forms.ModelForm):
             "enabled": _("Send spørgeskemaet efter fulde vejledninger"),
             "after_referrals": _("Send det også efter afsluttede henvisninger til os"),
         }
-
-    def clean(self):
-        data = super().clean()
-        reminder, valid = data.get("reminder_after_days"), data.get("valid_days")
-        if reminder is not None and valid is not None and reminder >= valid:
-            self.add_error(
-                "reminder_after_days",
-                _("Påmindelsen skal sendes, før linket udløber: færre dage end linket gælder."),
-            )
-        return data

@@ -1,6 +1,7 @@
 """The survey's settings per operator and its invitations (one per evaluated session or
 referral). The link's token is never stored: only its SHA-256 digest."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +31,17 @@ class SurveySettings(models.Model):
 
     def __str__(self) -> str:
         return str(self.operator)
+
+    def clean(self):
+        # Here, not in one form: the managers' page and the back office both validate it.
+        if self.reminder_after_days >= self.valid_days:
+            raise ValidationError(
+                {
+                    "reminder_after_days": _(
+                        "Påmindelsen skal sendes, før linket udløber: færre dage end linket gælder."
+                    )
+                }
+            )
 
 
 def settings_for(operator: Operator) -> SurveySettings:

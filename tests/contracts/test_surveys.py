@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
@@ -481,3 +482,14 @@ def test_the_back_office_lists_invitations_without_their_address(world, invited)
     assert listing.status_code == detail.status_code == 200
     assert "mette@smedie.dk" not in detail.content.decode()
     assert admin_client.get("/admin/contracts/evaluation/?origin=own").status_code == 200
+
+
+def test_settings_whose_reminder_comes_after_the_link_expired_are_refused_everywhere(world):
+    """The rule is the model's, so the back office refuses it as the managers' page does."""
+    survey = SurveySettings(operator=world.local, reminder_after_days=30, valid_days=30)
+
+    with pytest.raises(ValidationError) as refused:
+        survey.full_clean()
+
+    assert "reminder_after_days" in refused.value.message_dict
+    SurveySettings(operator=world.local, reminder_after_days=29, valid_days=30).full_clean()
