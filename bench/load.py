@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from bench.names import KNOWN, company_name
 from crm.models import Company, IndustryCode, Municipality
@@ -67,7 +68,7 @@ class Choices:
 def company_lines(count: int, seed: int, choices: Choices):
     """COPY text-format lines (tab separated, \\N for NULL) of ``count`` companies."""
     rng = random.Random(seed)
-    today = datetime.date.today()
+    today = timezone.localdate()
     now = datetime.datetime.now(datetime.UTC).isoformat()
     municipalities = choices.municipality_ids
     cumulative = list(itertools.accumulate(choices.municipality_weights))

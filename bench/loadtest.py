@@ -30,10 +30,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Belastning-Knudepunkt-2026!"  # noqa: S105 - bench users, bench database only
 CONTENT_MARK = "Belastningstest (bench)"
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")  # the users' today, as the server's
 SEARCH_WORDS = ["jensen", "hansen", "nielsen", "aps", "pedersen", "andersen", "byg", "consult"]
 # The local services of the largest municipalities (most companies to search and open).
 CONSULTANT_MUNICIPALITIES = ["101", "751", "461", "851", "561", "621", "791", "615"]
@@ -334,7 +336,7 @@ def run_swarm(plan_file: str) -> None:
             pk = random.choice(self.person["companies"])  # noqa: S311
             self.client.get(f"/virksomheder/{pk}/", name="company")
             form = {
-                "date": datetime.date.today().isoformat(),
+                "date": datetime.datetime.now(COPENHAGEN).date().isoformat(),
                 "operator": self.person["operator"],
                 "consultants": self.person["user"],
                 "tier": "local",

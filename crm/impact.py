@@ -2,13 +2,13 @@
 a figure for the same year, how a follow-up and the register record them, and what follows
 from them (jobs created, survival, size band)."""
 
-import datetime
 from decimal import Decimal
 
 import pghistory
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce, Left, NullIf
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Company, CompanyYear
@@ -43,7 +43,7 @@ def size_band(fte: Decimal | None) -> str:
 
 
 def check_year(year: int) -> None:
-    if not 1990 <= year <= datetime.date.today().year:
+    if not 1990 <= year <= timezone.localdate().year:
         raise DomainError(_("Året skal ligge mellem 1990 og i år."))
 
 

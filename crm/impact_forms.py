@@ -1,9 +1,8 @@
 """The follow-up form: the figures a company reports for a year (the rules live in
 crm.impact)."""
 
-import datetime
-
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Company, CompanyYear
@@ -25,8 +24,8 @@ class CompanyYearForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["year"].initial = datetime.date.today().year - 1
-        self.fields["year"].max_value = datetime.date.today().year
+        self.fields["year"].initial = timezone.localdate().year - 1
+        self.fields["year"].max_value = timezone.localdate().year
 
     def validate_unique(self):
         """A second report for a year updates it (crm.impact.do_record_year)."""

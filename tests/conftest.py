@@ -7,13 +7,13 @@
 and anonymous is a fresh ``Client()``.
 """
 
-import datetime
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -216,7 +216,7 @@ def record_consent(user, subject, *, scope="all", operators=(), given_on=None):
     from crm.forms import TIER_BY_OPERATOR_KIND
     from crm.models import Company, GuidanceSession
 
-    given_on = given_on or datetime.date.today()
+    given_on = given_on or timezone.localdate()
     operator = consents.recording_operator(user, subject)
     fields = services.subject_fields(subject)
     if not GuidanceSession.objects.filter(**fields, operator=operator, date=given_on).exists():

@@ -15,12 +15,13 @@ from django.conf import settings as django_settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 
 from contracts.models import Contract, Goal
 from crm.services import do_add_contact, do_log_session
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 EXAMPLES = 5  # per operation, and as many again against a row that exists
 
 CONFIG = schemathesis.config.SchemathesisConfig.from_dict(

@@ -15,6 +15,10 @@ from tests.conftest import ARTIFACTS, authenticator, current_code
 # itself (creating users) are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# The users are Danish: their browsers speak Danish and keep Copenhagen time, so "today" in a
+# form is the server's today (Europe/Copenhagen) also between midnight and 01:00 or 02:00 UTC.
+DANISH = {"locale": "da-DK", "timezone_id": "Europe/Copenhagen"}
+
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -38,7 +42,7 @@ def chromium():
 
 @pytest.fixture
 def page(chromium):
-    context = chromium.new_context(locale="da-DK", viewport={"width": 1280, "height": 900})
+    context = chromium.new_context(**DANISH, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page

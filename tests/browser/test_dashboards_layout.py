@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from contracts.models import Contract, Goal, Snapshot
 from contracts.services import compute_attainment
@@ -16,7 +17,7 @@ from tests.browser.conftest import log_in, screenshot
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 VIEWPORTS = {"desktop": (1366, 768), "phone": (390, 844)}
 THEMES = ["export", "green", "digital", "financing"]
 EXPORTS = ("export-referrals", "export-participants")  # the activity page's

@@ -2,9 +2,8 @@
 and a person with neither), marks who came, and the person later becomes a founder record
 from a form filled in from the participation."""
 
-import datetime
-
 import pytest
+from django.utils import timezone
 
 from crm.models import Event, Founder
 from crm.services import find_founder_by_cpr
@@ -13,7 +12,7 @@ from tests.conftest import CPR, PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 PERSON_CPR = "0302954321"
 
 

@@ -3,10 +3,9 @@ records the consent in the same flow and keeps the typed reason, the referral th
 exported from the page of sent referrals; 403, 404 and 500 answer in Danish inside the shell
 with a way back."""
 
-import datetime
-
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from crm import services
 from referrals.models import Referral
@@ -29,7 +28,7 @@ def met_today(world, cvr: str, name: str):
         world.consultant, cvr=cvr, name=name, municipality=world.home
     )
     services.do_log_session(
-        world.consultant, company, operator=world.local, date=datetime.date.today(),
+        world.consultant, company, operator=world.local, date=timezone.localdate(),
         tier="local", channel="visit", kind="brief",
     )  # fmt: skip
     services.do_add_contact(world.consultant, company, name="Mette Holm", role="Direktør")

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.models import Founder, GuidanceSession
 from crm.services import find_founder_by_cpr
@@ -20,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 VIEWPORTS = [(1366, 768), (390, 844)]
 CPRS = [CPR, "0202902345"]  # one founder per viewport
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 # Every session rule broken in one save: each field's Danish message in the summary.
 RULES = {

@@ -19,7 +19,7 @@ from crm.forms import SessionForm
 from crm.models import Company, GuidanceSession, Membership, Operator
 from crm.services import session_rule_errors
 from crm.views.offline import app_config, rule_messages
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import DANISH, log_in, screenshot
 from tests.browser.test_phone_and_a11y import problems_of
 from tests.conftest import CPR, CVRS, PASSWORD
 from tests.crm.register_server import EXAMPLE_CVR, VirkRegister, use_virk, virk_document
@@ -38,7 +38,7 @@ DATABASES = "indexedDB.databases().then(list => list.map(db => db.name))"
 
 @pytest.fixture
 def phone(chromium):
-    context = chromium.new_context(locale="da-DK", viewport=PHONE, service_workers="allow")
+    context = chromium.new_context(**DANISH, viewport=PHONE, service_workers="allow")
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.on("dialog", lambda dialog: dialog.accept())  # "Kassér?" is answered yes

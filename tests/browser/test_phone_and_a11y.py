@@ -10,13 +10,14 @@ import datetime
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
+from django.utils import timezone
 
 from contracts.models import Contract
 from crm import services
 from crm.models import Membership, Operator
 from reporting import services as reporting
 from reporting.models import Report
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import DANISH, log_in, screenshot
 from tests.conftest import PASSWORD, make_member, record_consent
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,7 +36,7 @@ PAST_THE_EDGE = """() => {
 
 
 def phone_page(chromium, **options):
-    context = chromium.new_context(locale="da-DK", viewport=PHONE, **options)
+    context = chromium.new_context(**DANISH, viewport=PHONE, **options)
     page = context.new_page()
     page.set_default_timeout(15_000)
     return page
@@ -77,7 +78,7 @@ def walk(page, live_server, journey: str, pages: dict[str, str]) -> list[str]:
 def field_work(world, company, founder, referral):
     """A company with a meeting, a follow-up due today, a network and a referral to the hub;
     a founder with a meeting."""
-    today = datetime.date.today()
+    today = timezone.localdate()
     services.do_log_session(
         world.consultant,
         company,

@@ -1,7 +1,7 @@
 import pytest
 
 from referrals.models import Referral
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import DANISH, log_in, screenshot
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -10,8 +10,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_referral_from_consultant_to_hub_and_back(
     world, company, hub_consent, chromium, live_server
 ):
-    consultant = chromium.new_context(locale="da-DK").new_page()
-    triage = chromium.new_context(locale="da-DK").new_page()
+    consultant = chromium.new_context(**DANISH).new_page()
+    triage = chromium.new_context(**DANISH).new_page()
 
     # The consultant refers the company from its page.
     log_in(consultant, live_server, world.consultant.username, PASSWORD)

@@ -4,16 +4,17 @@ phone (390x844): there the key figure is on screen and nothing scrolls sideways.
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from referrals.calendar import add_working_days
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import DANISH, log_in, screenshot
 from tests.conftest import PASSWORD
 from tests.crm.test_query_counts import Rows
 from tests.crm.test_start_pages import contract_with_snapshots, follow_up, referral_due
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 VIEWPORTS = [(1366, 768), (390, 844)]
 
 
@@ -32,7 +33,7 @@ def test_each_role_lands_on_what_it_needs(world, live_server, chromium):
         "viewer": ("[data-contract] .badge.status-on_track", "Vejledte virksomheder 1\tPå vej"),
     }
     for role, (selector, text) in expected.items():
-        context = chromium.new_context(locale="da-DK")
+        context = chromium.new_context(**DANISH)
         page = context.new_page()
         page.set_default_timeout(15_000)
         log_in(page, live_server, getattr(world, role).username, PASSWORD)

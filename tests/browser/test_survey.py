@@ -11,13 +11,14 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from contracts.models import Contract, Evaluation, Goal, Snapshot
 from contracts.surveys.models import SurveyInvitation
 from contracts.surveys.services import digest
 from contracts.tasks import compute_contract_attainment, send_surveys
 from crm import services
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import DANISH, log_in, screenshot
 from tests.browser.test_phone_and_a11y import problems_of
 from tests.conftest import CVRS, PASSWORD
 
@@ -44,7 +45,7 @@ def link_in(message) -> str:
 
 
 def phone_page(chromium):
-    context = chromium.new_context(locale="da-DK", viewport=PHONE)
+    context = chromium.new_context(**DANISH, viewport=PHONE)
     page = context.new_page()
     page.set_default_timeout(15_000)
     return page
@@ -59,7 +60,7 @@ def satisfaction_value(goal: Goal):
 def satisfaction_goal(world):
     """A contract of the local service with a satisfaction goal, and one national answer
     ('Tilfreds', not 'Meget tilfreds'): the share is 0 % before the survey's answer."""
-    today = datetime.date.today()
+    today = timezone.localdate()
     contract = Contract.objects.create(
         kind="performance",
         title="Resultatkontrakt Viborg",
@@ -95,7 +96,7 @@ def second_company(world):
         world.consultant,
         other,
         operator=world.local,
-        date=datetime.date.today(),
+        date=timezone.localdate(),
         tier="local",
         channel="phone",
         kind="full",

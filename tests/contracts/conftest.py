@@ -1,11 +1,12 @@
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from contracts.models import Contract, Goal, PaymentRule
 from crm import services
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from contracts.indicators import CATALOGUE
 from contracts.models import AttainmentRun, Contract, Evaluation, Goal, Snapshot
@@ -17,7 +18,7 @@ from tests.conftest import CPR, assert_four_users
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 @pytest.fixture

@@ -2,11 +2,10 @@
 not, whose records, the unit, the numerator and denominator behind its value), the whole
 catalogue, and the same per contract in the API."""
 
-import datetime
-
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from contracts.indicators import CATALOGUE
 from contracts.models import Evaluation, Goal, GoalTarget
@@ -17,7 +16,7 @@ from tests.conftest import make_member
 from tests.counting import count_queries
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from contracts import services
 from contracts.models import BudgetLine, Contract, Goal, PaymentRule
@@ -16,7 +17,7 @@ from crm.services import DomainError, NotAllowed, do_set_operator_municipalities
 from tests.conftest import assert_four_users, make_member
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def send(client: Client, method: str, url: str, data=None):

@@ -8,6 +8,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from contracts.evaluations import BATCH_ROWS, ImportRefused, import_evaluations
 from contracts.models import Evaluation
@@ -17,7 +18,7 @@ from referrals.services import record_uptake, send_referral
 from tests.conftest import CPR, CVRS
 
 pytestmark = pytest.mark.django_db
-YEAR = datetime.date.today().year
+YEAR = timezone.localdate().year
 DAY = datetime.date(YEAR, 3, 1)
 OPERATOR = "Viborgegnens Erhvervsråd"
 HEADER = "operator;municipality_code;answered_on;cvr;cpr;session_id;satisfaction;nps;referral_used"

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from contracts.evaluations import COLUMNS
@@ -22,7 +23,7 @@ from tests.conftest import CPR, CVRS, assert_four_users, record_consent
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 YEAR = TODAY.year
 OPERATOR = "Viborgegnens Erhvervsråd"
 HEADER = (

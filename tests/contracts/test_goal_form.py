@@ -2,12 +2,12 @@
 indicator brings its parameter fields (htmx, or "Vis parametre" without JavaScript); errors
 name their field. Per-municipality targets through ``do_set_goal_targets``."""
 
-import datetime
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from contracts import services
 from contracts.models import GoalTarget
@@ -15,7 +15,7 @@ from crm.services import DomainError, NotAllowed
 from tests.conftest import assert_four_users
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def goal_fields(**fields) -> dict:

@@ -7,6 +7,7 @@ import itertools
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from contracts.models import Contract, Evaluation, Goal
 from contracts.services import compute_attainment
@@ -14,7 +15,7 @@ from tests.counting import api_rows, assert_queries_do_not_grow, page_rows
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def contracts_of(world):

@@ -338,6 +338,19 @@ def test_the_page_is_english_on_request(invited):
     assert 'lang="en"' in response.content.decode()
 
 
+def test_the_danish_email_offers_the_questionnaire_in_english(invited):
+    email = mail.outbox[0]
+    english = re.search(r"Read and answer in English: http://[^/]+(/svar/\S+)", email.body)
+
+    assert english and english.group(1) == invited + "?lang=en"
+    html = email.alternatives[0][0]
+    assert re.search(
+        r'<p lang="en"><a href="http://[^/"]+' + re.escape(invited) + r'\?lang=en">', html
+    )
+    page = Client().get(english.group(1)).content.decode()
+    assert 'lang="en"' in page and "How satisfied" in page
+
+
 def test_an_invalid_answer_is_refused_in_danish_and_nothing_is_written(invited):
     response = Client().post(invited, {**ANSWER, "nps": "11"})
 

@@ -5,6 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from contracts.models import BudgetLine, BudgetTransfer, Contract, Evaluation, Snapshot
 from crm import services
@@ -12,7 +13,7 @@ from tests.conftest import assert_four_users
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def test_contract_list_for_members_only(world, contract):
@@ -259,7 +260,7 @@ def test_the_demo_contracts_load_and_compute(world):
         Snapshot.objects.filter(goal__contract=syd, municipality=None, as_of=syd.ends_on).count()
         == syd.goals.exclude(indicator="").exclude(is_milestone=True).count()
     )
-    running = Contract.objects.filter(ends_on__gt=datetime.date.today())
+    running = Contract.objects.filter(ends_on__gt=timezone.localdate())
     assert running.count() == 2
     for contract in running:  # monthly history, so the forecast has something to extend
         assert contract.goals.filter(snapshots__forecast__isnull=False).exists()

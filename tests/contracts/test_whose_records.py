@@ -31,7 +31,7 @@ from crm.models import (
     Network,
     Operator,
 )
-from crm.models.records import DevelopmentProject, ProgrammeEnrolment
+from crm.models.guidance import DevelopmentProject, ProgrammeEnrolment
 from crm.reference import load_reference_data
 from referrals.models import Adviser, Referral
 from tests.factories import UserFactory

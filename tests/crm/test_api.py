@@ -8,6 +8,7 @@ import pytest
 from django.apps import apps
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.models import (
     Company,
@@ -181,7 +182,7 @@ def create_payloads(world, records) -> dict:
         },
         "consent": {
             "company": company,
-            "given_on": datetime.date.today().isoformat(),
+            "given_on": timezone.localdate().isoformat(),
             "method": "email",
             "given_by": records["contact"].pk,
             "scope": "all",
@@ -535,7 +536,7 @@ def test_named_consent_without_operators_answers_the_services_message(world, rec
 def test_withdrawing_twice_is_refused(world, records):
     url = reverse("api-consent-withdraw", args=[records["consent"].pk])
     client = world.client_for(world.consultant)
-    today = datetime.date.today().isoformat()
+    today = timezone.localdate().isoformat()
     assert post(client, url, {"on": today}).json()["withdrawn_on"] == today
 
     response = post(client, url, {})

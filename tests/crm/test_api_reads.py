@@ -1,7 +1,6 @@
 """Reading the records API: the consent rule on sessions, filters, query counts that do not
 grow with rows, and the OpenAPI schema."""
 
-import datetime
 import json
 
 import pytest
@@ -10,6 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from stdnum.dk import cvr as stdnum_cvr
 
 from crm.models import IndustryCode
@@ -55,7 +55,7 @@ def test_hub_sees_another_operators_sessions_only_while_the_company_consents(wor
         reverse("api-consent-list"),
         {
             "company": records["company"].pk,
-            "given_on": datetime.date.today().isoformat(),
+            "given_on": timezone.localdate().isoformat(),
             "method": "email",
             "given_by": contact.pk,
             "scope": "all",

@@ -8,10 +8,11 @@ import itertools
 import pghistory
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from crm import cpr, services
 from crm.models import Company, Founder, Membership
-from crm.models.records import ConsentOperator, NetworkMember, SessionConsultant
+from crm.models.guidance import ConsentOperator, NetworkMember, SessionConsultant
 from crm.register_sync import HISTORY_SOURCE
 from crm.services import do_set_operator_municipalities
 from referrals.services import accept_referral, send_referral
@@ -22,7 +23,7 @@ from tests.factories import OperatorFactory
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def history(world, subject, user=None):

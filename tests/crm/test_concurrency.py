@@ -13,6 +13,7 @@ from functools import partial
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from knox.models import AuthToken
 
@@ -22,7 +23,7 @@ from crm.models import Company, Founder
 from crm.services import DuplicateRecord, do_update_company, do_update_founder
 from tests.conftest import CPR, CVRS
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 class Api:

@@ -18,6 +18,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from crm import consents, services
@@ -31,7 +32,7 @@ from tests.counting import assert_queries_do_not_grow
 from tests.factories import OperatorFactory
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 NOTE = "Fortroligt: likviditetsproblemer"
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.apps import apps
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from crm import cpr, events, services
 from crm.models import ConsentAccess, EventParticipant, Founder, Membership
@@ -17,7 +18,7 @@ from tests.crm.test_api_reads import valid_cvrs
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 PERSON = {"name": "Ida Idé", "email": "ida@example.dk"}
 PERSON_CPR = "0302954321"  # 3 February 1995
 

@@ -1,6 +1,7 @@
 import pytest
 from django.apps import apps
 from django.urls import reverse
+from django.utils import timezone
 
 from crm import services
 from tests.conftest import record_consent
@@ -33,9 +34,8 @@ def test_bulk_updates_are_kept_too(world, company):
 
 
 def test_every_record_kind_keeps_history(world, company, founder):
-    import datetime
 
-    today = datetime.date.today()
+    today = timezone.localdate()
     session = services.do_log_session(
         world.consultant, company, operator=world.local, date=today, tier="local", channel="phone"
     )

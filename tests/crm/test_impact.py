@@ -1,12 +1,12 @@
 """A company's figures over the years: which source wins, what follows from them, and the
 register's annual employment fetched from a local test register."""
 
-import datetime
 from decimal import Decimal
 
 import pytest
 from django.apps import apps
 from django.urls import reverse
+from django.utils import timezone
 
 from crm import impact, merging, services
 from crm.impact_import import do_import_years
@@ -43,7 +43,7 @@ def test_an_import_is_replaced_by_the_companys_own_figure(company):
 
 def test_a_year_in_the_future_is_refused(company):
     with pytest.raises(DomainError):
-        impact.do_record_year(company, datetime.date.today().year + 1, source="reported")
+        impact.do_record_year(company, timezone.localdate().year + 1, source="reported")
 
 
 def test_jobs_created_are_the_growth_in_full_time_equivalents_year_over_year(company):
@@ -132,7 +132,7 @@ def test_a_follow_up_for_a_future_year_is_refused(world, company):
     client = world.client_for(world.consultant)
     url = reverse("company-years", args=[company.pk])
 
-    response = client.post(url, {"year": datetime.date.today().year + 1, "revenue": 1})
+    response = client.post(url, {"year": timezone.localdate().year + 1, "revenue": 1})
 
     assert response.status_code == 200
     assert not company.years.exists()

@@ -10,13 +10,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.models import Company, GuidanceSession, Municipality
 from crm.pagination import COUNT_CAP, PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date(2026, 11, 30)
+TODAY = timezone.localdate()
 
 
 def companies(world, n: int, *, names: int = 7, municipality=None) -> list[Company]:

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from contracts.models import Contract, Evaluation, Goal, Snapshot
 from contracts.services import compute_attainment
@@ -23,7 +24,7 @@ from referrals.models import Referral
 from tests.conftest import CVRS, assert_four_users, record_consent
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 @pytest.fixture

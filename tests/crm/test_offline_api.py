@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from crm import anonymise, concurrency, idempotency
 from crm.models import Company, Founder, GuidanceSession, IdempotentRequest
@@ -24,7 +25,7 @@ from tests.crm.test_concurrency import Api
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 SESSIONS = reverse("api-session-list")
 BUNDLE = reverse("api-offline")
 FROM_REGISTER = reverse("api-company-from-register")

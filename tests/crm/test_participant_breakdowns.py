@@ -1,10 +1,9 @@
 """Seed 004's breakdowns on participants: sex, age band and born abroad as a person without
 CPR gives them (optional), a founder's from its record, a company's never asked."""
 
-import datetime
-
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from crm import events, services
 from crm.models import EventParticipant
@@ -47,7 +46,7 @@ def test_a_company_or_founder_takes_no_typed_breakdown(world, company, founder):
 
 
 def test_a_person_who_becomes_a_founder_takes_her_birthplace_to_the_record(world):
-    event = new_event(world, date=datetime.date.today())
+    event = new_event(world, date=timezone.localdate())
     person = events.do_register_participant(
         world.consultant, event, name="Ida Idé", municipality=world.home, sex="F", born_abroad=True
     )

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.urls import get_resolver, reverse
+from django.utils import timezone
 
 from contracts.models import BudgetLine, Contract, Goal, PaymentRule
 from contracts.services import compute_attainment
@@ -21,7 +22,7 @@ from tests.crm.test_access import project_url_names
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 CONTACT = {"name": "Bo Smed Hansen", "email": "bo.hansen@smedie-post.dk"}
 NOTES = ["Fortroligt: likviditetsproblemer", "Fortroligt: iværksætterens helbred"]
 

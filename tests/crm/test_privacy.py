@@ -3,11 +3,10 @@ other operators see the registry facts only - no contact persons, development pr
 growth programmes or consents - on the pages, in the API and in exports. And the segment is
 set by hub staff only."""
 
-import datetime
-
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from crm import consents, services
 from crm.models import (
@@ -25,7 +24,7 @@ from tests.factories import OperatorFactory
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 SECRETS = ["Bo Smed", "+45 20 30 40 50", "Nyt værksted", "Vækstkraft"]
 
 

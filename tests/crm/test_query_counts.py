@@ -3,11 +3,11 @@
 Companies, sessions and the follow-ups are counted in tests/crm/test_records.py and
 tests/crm/test_api_reads.py."""
 
-import datetime
 import itertools
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from crm import services
 from tests.conftest import record_consent
@@ -16,7 +16,7 @@ from tests.crm.test_api_reads import valid_cvrs
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 class Rows:

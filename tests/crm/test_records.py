@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from crm import consents, services
 from crm.models import Company, Consent, GuidanceSession
@@ -14,7 +15,7 @@ from tests.counting import assert_queries_do_not_grow, page_rows
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def log_session(world, subject, **fields):

@@ -1,11 +1,10 @@
 """The nightly refresh from the company register: moved, renamed, ceased; idempotent;
 resumable after an interruption."""
 
-import datetime
-
 import pytest
 from django.apps import apps
 from django.urls import reverse
+from django.utils import timezone
 
 from crm import services
 from crm.models import Company, RegisterRefresh
@@ -38,7 +37,7 @@ def moved(world, settings, httpserver):
         world.consultant,
         company,
         operator=world.local,
-        date=datetime.date.today(),
+        date=timezone.localdate(),
         tier="local",
         channel="phone",
     )

@@ -8,6 +8,7 @@ import os
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from contracts.indicators import participant_key
 from contracts.models import Contract, Goal, PaymentRule, Snapshot
@@ -35,7 +36,7 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date(2026, 11, 30)
+TODAY = timezone.localdate()
 LONG_AGO = datetime.date(2020, 5, 4)  # more than three years before TODAY
 PERSON = {
     "name": "Xenia Quistgaard",

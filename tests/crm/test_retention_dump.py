@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from crm import events, retention, services
 from referrals.services import accept_referral, send_referral
@@ -69,7 +70,7 @@ def test_a_dump_after_anonymisation_holds_none_of_the_persons_values(world):
         operator=world.local,
         title="Iværksætterkursus",
         kind="course",
-        date=datetime.date.today(),
+        date=timezone.localdate(),
         place="Viborg",
         municipality=world.home,
         hours=3,
@@ -84,7 +85,7 @@ def test_a_dump_after_anonymisation_holds_none_of_the_persons_values(world):
         world.consultant,
         founder,
         operator=world.local,
-        date=datetime.date.today(),
+        date=timezone.localdate(),
         tier="local",
         channel="visit",
         content=f"{PERSON['name']} ({CPR[:6]}-{CPR[6:]}) vil åbne værksted på {PERSON['address']}",
@@ -106,7 +107,7 @@ def test_a_dump_after_anonymisation_holds_none_of_the_persons_values(world):
         world.consultant,
         company,
         operator=world.local,
-        date=datetime.date.today(),
+        date=timezone.localdate(),
         tier="local",
         channel="phone",
         content=f"Ejeren {PERSON['name']} (CPR {CPR}) har fået lån; mail {PERSON['email']}",
@@ -124,7 +125,7 @@ def test_a_dump_after_anonymisation_holds_none_of_the_persons_values(world):
     before = dump()
     assert [value for value in identifying if value not in before] == []  # there to be found
 
-    run = retention.do_run_retention(today=datetime.date.today())
+    run = retention.do_run_retention(today=timezone.localdate())
 
     assert run.counts["founder_started"] == 1
     after = dump()

@@ -1,12 +1,12 @@
 """Correcting what was registered: sessions, development projects, contact persons."""
 
-import datetime
 from decimal import Decimal
 
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from crm import services
 from crm.models import GuidanceSession
@@ -15,7 +15,7 @@ from tests.conftest import CVRS
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def log_session(world, subject, user=None, operator=None, **fields):

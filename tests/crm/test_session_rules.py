@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from crm import services
 from crm.models import Founder, GuidanceSession
@@ -63,7 +64,7 @@ def test_a_plausible_session_and_a_brief_contact_without_content_pass():
 
 
 def session_post(world, **change) -> dict:
-    today = datetime.date.today()
+    today = timezone.localdate()
     data = {
         "date": today.isoformat(),
         "operator": world.local.pk,
@@ -81,7 +82,7 @@ def session_post(world, **change) -> dict:
 def test_the_session_form_refuses_with_the_errors_on_their_fields_and_keeps_the_input(
     world, company
 ):
-    tomorrow = (datetime.date.today() + DAY).isoformat()
+    tomorrow = (timezone.localdate() + DAY).isoformat()
     data = session_post(world, date=tomorrow, screening_result="B", content="Typed notes")
 
     response = world.client_for(world.consultant).post(
@@ -106,7 +107,7 @@ def test_the_api_applies_the_same_rules_on_create_and_on_a_partial_update(world,
     assert created.status_code == 400
     assert list(created.json()) == ["hours_during"]
     session = services.do_log_session(
-        world.consultant, company, operator=world.local, date=datetime.date.today(),
+        world.consultant, company, operator=world.local, date=timezone.localdate(),
         tier="local", channel="visit", content="Eksport",
     )  # fmt: skip
     url = reverse("api-session-detail", args=[session.pk])

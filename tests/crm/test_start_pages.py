@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from contracts.models import Contract, Goal, Snapshot
 from crm.models import GuidanceSession
@@ -17,7 +18,7 @@ from tests.referrals.test_query_counts import refer
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 EMPTY_QUEUE = "Der er ingen henvisninger i køen."
 
 

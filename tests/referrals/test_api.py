@@ -8,6 +8,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.models import Membership, Notification
 from crm.services import (
@@ -100,12 +101,12 @@ def test_a_referral_reads_with_its_subject_target_and_deadline(world, referral):
 
 
 def test_referral_list_filters(world, company, founder, hub_consent, referral, to_adviser):
-    record_consent(world.consultant, founder, given_on=datetime.date.today(), scope="all")
+    record_consent(world.consultant, founder, given_on=timezone.localdate(), scope="all")
     late = send(world, founder, themes=["green"])
-    Referral.objects.filter(pk=late.pk).update(due_on=datetime.date.today() - datetime.timedelta(1))
+    Referral.objects.filter(pk=late.pk).update(due_on=timezone.localdate() - datetime.timedelta(1))
     mark_contacted(world.triage, referral)
     client, url = world.client_for(world.consultant), reverse("api-referral-list")
-    today = datetime.date.today().isoformat()
+    today = timezone.localdate().isoformat()
 
     assert ids(client.get(url, {"state": "contacted"})) == [referral.pk]
     assert ids(client.get(url, {"target_kind": "adviser"})) == [to_adviser.pk]
@@ -393,7 +394,7 @@ def test_queue_pages_through_referrals_with_and_without_a_deadline(
     focused = OperatorFactory(name="Eksportrådet", kind="focused")
     do_set_operator_municipalities(focused, [world.home])
     do_add_membership(world.triage, focused, Membership.Role.TRIAGE)
-    record_consent(world.consultant, company, given_on=datetime.date.today(), scope="all")
+    record_consent(world.consultant, company, given_on=timezone.localdate(), scope="all")
     sent = [send(world, company, target_operator=world.hub).pk for _ in range(size)]
     sent += [send(world, company, target_operator=focused).pk for _ in range(size + 1)]
     client, url, seen, pages = world.client_for(world.triage), reverse("api-referral-queue"), [], 0

@@ -3,10 +3,9 @@
 The triage queue page is counted in tests/referrals/test_views.py, the referral list endpoint
 in tests/referrals/test_api.py."""
 
-import datetime
-
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from referrals.models import Adviser
 from referrals.services import send_referral
@@ -26,7 +25,7 @@ def refer(rows, i, **target):
     """A referral of a new company or founder (who consents) to the hub, or to ``target``."""
     world = rows.world
     subject = rows.subject(i)
-    record_consent(world.consultant, subject, given_on=datetime.date.today(), scope="all")
+    record_consent(world.consultant, subject, given_on=timezone.localdate(), scope="all")
     return send_referral(
         world.consultant,
         subject,

@@ -1,10 +1,9 @@
 """Issue 14: referring without the subject's consent offers to record it in the same flow
 (crm.consents' rules: evidence required) and keeps the typed reason."""
 
-import datetime
-
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from crm import services
 from crm.models import Consent
@@ -22,7 +21,7 @@ def referral_post(world) -> dict:
 def consent_post(world, contact, **change) -> dict:
     data = {
         "consent-with_consent": "1",
-        "consent-given_on": datetime.date.today().isoformat(),
+        "consent-given_on": timezone.localdate().isoformat(),
         "consent-method": "meeting",
         "consent-given_by": contact.pk,
         "consent-scope": "named",
@@ -35,7 +34,7 @@ def consent_post(world, contact, **change) -> dict:
 def met_today(world, company):
     """The consultant met the company today and its director said yes to sharing."""
     services.do_log_session(
-        world.consultant, company, operator=world.local, date=datetime.date.today(),
+        world.consultant, company, operator=world.local, date=timezone.localdate(),
         tier="local", channel="visit", kind="brief",
     )  # fmt: skip
     return services.do_add_contact(world.consultant, company, name="Mette Holm", role="Direktør")

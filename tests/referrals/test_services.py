@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from crm import notifications, services
 from crm.models import Membership, Notification
@@ -12,7 +13,7 @@ from referrals.models import Adviser, Referral
 from tests.conftest import make_member, record_consent
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def send(world, subject, **fields):

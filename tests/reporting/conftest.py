@@ -4,13 +4,14 @@
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from contracts.models import Contract, Goal
 from contracts.services import compute_attainment
 from crm import services
 
 D = datetime.date
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 @pytest.fixture

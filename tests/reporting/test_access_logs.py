@@ -98,7 +98,7 @@ def test_the_consent_log_is_in_the_family_with_filters(world, company, hub_conse
         world.consultant,
         company,
         operator=world.local,
-        date=datetime.date.today(),
+        date=timezone.localdate(),
         tier="local",
         channel="visit",
         content="Note",

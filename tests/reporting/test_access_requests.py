@@ -8,6 +8,7 @@ import os
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from crm import events, services
@@ -19,7 +20,7 @@ from tests.conftest import CPR, assert_four_users, make_member, record_consent
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ from tests.conftest import assert_four_users
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from itertools import count
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from stdnum.dk import cvr as stdnum_cvr
 
 from contracts.demo.agreements import (
@@ -40,7 +41,7 @@ from tests.counting import assert_queries_do_not_grow, page_rows
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def valid_cvrs(n: int) -> list[str]:

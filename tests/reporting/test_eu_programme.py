@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from contracts.demo.agreements import contract
@@ -19,7 +20,7 @@ from tests.counting import assert_queries_do_not_grow
 from tests.reporting.test_reporting import pdf_text
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 @pytest.fixture

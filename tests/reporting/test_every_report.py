@@ -45,7 +45,7 @@ from tests.conftest import make_member
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 KINDS = [Report.Kind.ANNUAL, Report.Kind.HALF_YEAR, Report.Kind.SETTLEMENT]
 
 

@@ -17,7 +17,7 @@ from crm import services
 from crm.spreadsheets import table_csv
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def danish_csv(data: bytes) -> list[list[str]]:

@@ -7,6 +7,7 @@ import io
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from contracts import indicators
@@ -22,7 +23,7 @@ from tests.reporting.test_reporting import goal_line, pdf_text
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from contracts.models import Contract, Goal
 from crm import services
@@ -13,7 +14,7 @@ from reporting.models import ExportLog, Report
 from tests.conftest import assert_four_users
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 @pytest.fixture

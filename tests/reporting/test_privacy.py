@@ -2,7 +2,6 @@
 data-subject access answer) follows the consent rule, only its requester downloads it,
 referral exports are logged, and the PDF renderer fetches nothing from the network."""
 
-import datetime
 import http.server
 import io
 import logging
@@ -11,6 +10,7 @@ import threading
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 from weasyprint import HTML
 
@@ -21,7 +21,7 @@ from reporting.models import ExportLog, Report
 from tests.conftest import assert_four_users, record_consent
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 @pytest.fixture

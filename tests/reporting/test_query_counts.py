@@ -2,11 +2,11 @@
 
 The report list endpoint is counted in tests/reporting/test_api.py."""
 
-import datetime
 import itertools
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from reporting.models import Report
 from tests.contracts.test_query_counts import contracts_of
@@ -30,8 +30,8 @@ def test_report_list_page_does_not_query_per_row(world):
                 about = {"company": rows.company()}
             Report.objects.create(
                 kind="half_year" if "contract" in about else "company",
-                period_start=datetime.date.today().replace(day=1),
-                period_end=datetime.date.today(),
+                period_start=timezone.localdate().replace(day=1),
+                period_end=timezone.localdate(),
                 created_by=world.manager,
                 **about,
             )

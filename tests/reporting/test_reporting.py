@@ -5,7 +5,7 @@ import pytest
 from django.template.defaultfilters import floatformat
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -17,7 +17,7 @@ from tests.conftest import ARTIFACTS, assert_four_users
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def test_charts_are_svg_with_a_text_alternative():
