@@ -326,11 +326,22 @@ def deliver(ids: set, tokens: dict[int, str], *, reminder: bool) -> int:
     return sent
 
 
+def in_the_other_language(url: str, language: str) -> dict:
+    """The questionnaire in the language the e-mail is not written in ("English on request"):
+    its link and a label in that language, so a reader of that language can find it."""
+    other = "en" if language == "da" else "da"
+    with translation.override(other):
+        # Translators: "in this catalogue's language" (English: "Read and answer in English").
+        return {"code": other, "url": f"{url}?lang={other}", "label": _("Læs og svar på dansk")}
+
+
 def message(invitation: SurveyInvitation, token: str, *, reminder: bool):
+    url = settings.SITE_URL + reverse("survey-answer", args=[token])
     with translation.override(invitation.language):
         context = {
             "operator": invitation.operator.name,
-            "url": settings.SITE_URL + reverse("survey-answer", args=[token]),
+            "url": url,
+            "other_language": in_the_other_language(url, invitation.language),
             "unsubscribe": settings.SITE_URL + reverse("survey-unsubscribe", args=[token]),
             "expires": timezone.localtime(invitation.expires_at),
             "reminder": reminder,

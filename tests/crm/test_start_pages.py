@@ -59,7 +59,7 @@ def contract_with_snapshots(world, n_goals: int = 2) -> Contract:
             target=200,
         )
         for as_of, value, status in (
-            (TODAY.replace(day=1), 10, "behind"),
+            (TODAY - datetime.timedelta(days=7), 10, "behind"),  # a week before
             (TODAY, 150, "on_track"),
         ):
             Snapshot.objects.create(
