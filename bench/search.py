@@ -27,8 +27,8 @@ from django.db.models import Q, Value
 from django.test.utils import CaptureQueriesContext
 
 from crm.models import Company, Membership, Municipality, Operator, SearchWord
-from crm.models.records import folded
 from crm.models.search import MIN_WORD
+from crm.models.subjects import folded
 from crm.queries import (
     DIGITS,
     MAX_WORDS,

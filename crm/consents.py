@@ -49,7 +49,7 @@ from crm.models import (
     Membership,
     Operator,
 )
-from crm.models.records import works_with
+from crm.models.subjects import works_with
 from crm.notifications import Message, do_notify
 from crm.services import (
     DomainError,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from crm import concurrency, cpr, services
 from crm.models import Company, Event, EventParticipant, Founder
-from crm.models.records import operator_ids_of
+from crm.models.subjects import operator_ids_of
 from crm.services import DomainError, NotAllowed, check_can_change, check_fixed, operators_of
 
 

@@ -30,7 +30,7 @@ from crm.models import (
     Municipality,
     Theme,
 )
-from crm.models.records import GrowthLevel
+from crm.models.subjects import GrowthLevel
 from crm.queries import follow_ups_due
 
 OWN_DAYS = 730  # 24 months

@@ -12,7 +12,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from crm.models import Consent, Membership, Municipality, Operator
-from crm.models.records import operator_ids_of, works_with
+from crm.models.subjects import operator_ids_of, works_with
 
 # Held by every role in the operator's municipalities: it is what "your municipality" means.
 MEMBER = "view_municipality_data"

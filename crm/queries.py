@@ -22,8 +22,9 @@ from crm.models import (
     Municipality,
     SearchWord,
 )
-from crm.models.records import active_consent_for, folded, operator_ids_of, works_with
+from crm.models.consents import active_consent_for
 from crm.models.search import MIN_WORD
+from crm.models.subjects import folded, operator_ids_of, works_with
 from crm.scoping import remembered
 
 SEARCH_LIMIT = 20

@@ -28,7 +28,7 @@ from crm.models import (
     Operator,
     ProgrammeEnrolment,
 )
-from crm.models.records import GrowthLevel
+from crm.models.subjects import GrowthLevel
 from crm.permissions import ROLE_PERMISSIONS
 from crm.register_sync import check_p_number_free
 from crm.services import SESSION_RULE_FIELDS, operators_of, session_rule_errors

@@ -7,7 +7,7 @@ from django.db.models import DateField, F, Func, Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Municipality
-from crm.models.records import NEW_COMPANY_YEARS
+from crm.models.subjects import NEW_COMPANY_YEARS
 
 SUBJECTS = (
     ("company", _("virksomheder")),

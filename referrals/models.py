@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Company, Founder, Municipality, Operator, ScopedQuerySet, Theme
-from crm.models.records import subject_constraint
+from crm.models.subjects import subject_constraint
 
 
 class Adviser(models.Model):

@@ -30,7 +30,7 @@ from crm.filters import (
     ProgrammeEnrolmentFilter,
 )
 from crm.models import DevelopmentProject, Municipality, Network, Operator, ProgrammeEnrolment
-from crm.models.records import operator_ids_of
+from crm.models.subjects import operator_ids_of
 from referrals.filters import ReferralFilter
 from referrals.queries import referrals_visible_to
 

@@ -34,13 +34,8 @@ from crm.models import (
     GuidanceSession,
     ProgrammeEnrolment,
 )
-from crm.models.records import (
-    ConsentOperator,
-    NetworkMember,
-    SessionConsultant,
-    operator_ids_of,
-    works_with,
-)
+from crm.models.guidance import ConsentOperator, NetworkMember, SessionConsultant
+from crm.models.subjects import operator_ids_of, works_with
 from crm.register_sync import HISTORY_SOURCE
 
 HISTORY_PAGE = 50

@@ -28,7 +28,7 @@ from crm.models import (
     Membership,
     Operator,
 )
-from crm.models.records import (
+from crm.models.subjects import (
     operator_ids_of,
     works_with,
 )

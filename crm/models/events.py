@@ -18,7 +18,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.models.records import Company, Founder, Theme, active_consent_for, operator_ids_of
+from crm.models.consents import active_consent_for
+from crm.models.subjects import Company, Founder, Theme, operator_ids_of
 from crm.models.tenancy import Municipality, Operator, ScopedQuerySet
 
 
@@ -213,7 +214,7 @@ for model in (Event, EventParticipant):
     )
 
 
-# Partners added and removed, as the other link tables (crm.models.records.LINK_MODELS).
+# Partners added and removed, as the other link tables (crm.models.guidance.LINK_MODELS).
 class EventPartner(Event.partners.through):
     class Meta:
         proxy = True

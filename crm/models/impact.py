@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crm.models.records import Company
+from crm.models.subjects import Company
 
 
 class Source(models.TextChoices):

@@ -4,7 +4,7 @@ nightly comparison with the register stands."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crm.models.records import Company
+from crm.models.subjects import Company
 from crm.validators import validate_p_number
 
 

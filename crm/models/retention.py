@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from crm.models.records import ContactPerson, Founder
+from crm.models.subjects import ContactPerson, Founder
 from crm.models.tenancy import Municipality, ScopedQuerySet
 
 

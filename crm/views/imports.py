@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from crm import imports
 from crm.models import ImportBatch, Membership
-from crm.models.records import operator_ids_of
+from crm.models.subjects import operator_ids_of
 from crm.services import DomainError
 from crm.spreadsheets import CONTENT_TYPES, file_response
 
