@@ -34,7 +34,10 @@ from tests.conftest import CPR, CVRS, assert_four_users, record_consent
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date(2026, 3, 2)
+# Nine months back, as when these tests were written (2.3 and 30.11.2026), so the records stay
+# inside the session rules' 730 days whatever the date.
+TODAY = timezone.localdate() - datetime.timedelta(days=273)
+NEXT_DAY = (TODAY + datetime.timedelta(days=1)).isoformat()
 
 
 def post(user_client: Client, url: str, data: dict, method: str = "post"):
@@ -174,7 +177,7 @@ def create_payloads(world, records) -> dict:
         "session": {
             "company": company,
             "operator": world.local.pk,
-            "date": "2026-03-03",
+            "date": NEXT_DAY,
             "tier": "local",
             "channel": "phone",
             "themes": ["green", "digital"],
@@ -192,19 +195,19 @@ def create_payloads(world, records) -> dict:
             "kind": "mentor",
             "municipality": world.home.pk,
             "members": [company],
-            "started_on": "2026-03-03",
+            "started_on": NEXT_DAY,
         },
         "project": {
             "company": company,
             "title": "Gårdbutik",
-            "identified_on": "2026-03-03",
+            "identified_on": NEXT_DAY,
             "funding": "rural",
         },
         "enrolment": {
             "founder": founder,
             "programme": "Iværksætterforløb",
             "growth_level": "A",
-            "started_on": "2026-03-03",
+            "started_on": NEXT_DAY,
         },
     }
 
@@ -473,7 +476,7 @@ def test_a_session_is_corrected_with_put_and_its_consultants_change(world, recor
     session = records["session"]
     url = reverse("api-session-detail", args=[session.pk])
     data = {
-        "date": "2026-03-03",
+        "date": NEXT_DAY,
         "tier": "local",
         "channel": "phone",
         "themes": ["green"],

@@ -1,6 +1,7 @@
 """Reading the records API: the consent rule on sessions, filters, query counts that do not
 grow with rows, and the OpenAPI schema."""
 
+import datetime
 import json
 
 import pytest
@@ -104,13 +105,15 @@ def test_companies_filter_by_municipality_code_and_industry(world, records):
 
 
 def test_sessions_filter_by_theme_and_dates(world, records):
-    green = log_session(world, records["company"], date=TODAY.replace(day=20), themes=["green"])
+    later = TODAY + datetime.timedelta(days=18)  # records' session is on TODAY
+    green = log_session(world, records["company"], date=later, themes=["green"])
     client = world.client_for(world.consultant)
     url = reverse("api-session-list")
+    between = (TODAY + datetime.timedelta(days=8)).isoformat()
 
     assert ids(client.get(url, {"theme": "green"})) == [green.pk]
-    assert ids(client.get(url, {"date_from": "2026-03-10"})) == [green.pk]
-    assert ids(client.get(url, {"date_to": "2026-03-10"})) == [records["session"].pk]
+    assert ids(client.get(url, {"date_from": between})) == [green.pk]
+    assert ids(client.get(url, {"date_to": between})) == [records["session"].pk]
     assert client.get(url, {"theme": "astrology"}).status_code == 400
 
 
